@@ -1,0 +1,67 @@
+"""`tracker import`: an awesome list in the seed's format into the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tracker.catalog.awesome import parse_list
+from tracker.catalog.render import TEMPLATES_DIR
+from tracker.catalog.store import Catalog, Entry, duplicate_problems, new_catalog_text
+from tracker.errors import CatalogError, InputError
+from tracker.fsutil import write_files
+
+INTRO_TEMPLATE = "intro.zh.md"
+
+
+@dataclass
+class ImportReport:
+    """What an import did: entries added, entries skipped as already catalogued, files written."""
+
+    added: list[Entry] = field(default_factory=list)
+    skipped: list[Entry] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+
+def import_list(root: Path, source: Path, *, replace: bool = False) -> ImportReport:
+    """Parse `source` and add its papers to the catalog in `root`.
+
+    Papers already in the catalog are skipped; with `replace` the catalog becomes exactly the
+    list. The list's intro becomes the Chinese intro template when there is none yet. Any
+    problem in the list raises CatalogError and nothing is written.
+    """
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"file not found: {source}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {source}: {exc}") from None
+    catalog = Catalog.load(root, allow_missing=True)
+    parsed = parse_list(text, str(source), catalog.taxonomy)
+    problems = parsed.problems + duplicate_problems(parsed.entries, str(source))
+    if problems:
+        raise CatalogError(
+            f"{source}: {len(problems)} problem(s); nothing was imported",
+            problems,
+            hint="fix the lines listed and import again",
+        )
+    report = ImportReport()
+    if replace:
+        report.added = parsed.entries
+        papers_text = new_catalog_text(parsed.entries)
+    else:
+        index = catalog.index()
+        fresh = []
+        for entry in parsed.entries:
+            (report.skipped if entry.paper in index else fresh).append(entry)
+        report.added = catalog.add(fresh)
+        papers_text = catalog.dumps()
+    files = {}
+    if not catalog.papers_path.exists() or catalog.papers_path.read_text("utf-8") != papers_text:
+        files[catalog.papers_path] = papers_text
+    template = root / TEMPLATES_DIR / INTRO_TEMPLATE
+    if parsed.intro and not template.exists():
+        files[template] = parsed.intro
+    write_files(files)
+    report.written = sorted(files)
+    return report

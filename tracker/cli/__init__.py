@@ -1,0 +1,83 @@
+"""The `tracker` command line: parses, wires and prints; the work happens in library code.
+
+Each command module registers its commands on `main`. Heavy libraries (torch, scikit-learn,
+PyGithub) are imported inside commands, never here, so `tracker --help` and cold commands stay
+fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tracker import __version__
+from tracker.config import CONFIG_ENV, Config, load_config
+from tracker.errors import EXIT_USAGE, CatalogError, TrackerError
+
+
+@dataclass
+class State:
+    """What every command gets: the configuration, loaded on first use."""
+
+    config_path: Path | None = None
+    _config: Config | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+
+def report_error(exc: TrackerError) -> None:
+    """`Error: message (hint)` on stderr, then one line per problem."""
+    click.echo(f"Error: {exc}", err=True)
+    if isinstance(exc, CatalogError):
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+
+
+class TrackerGroup(click.Group):
+    """Turns TrackerError into `Error: ...` and its exit code, for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TrackerError as exc:
+            report_error(exc)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar=CONFIG_ENV,
+    help=f"Configuration file (YAML). Default: ./tracker.yaml if present. Env: {CONFIG_ENV}.",
+)
+@click.version_option(__version__, prog_name="tracker")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None) -> None:
+    """Track new papers for the survey of deep-learning model supply-chain security.
+
+    The nightly job (`tracker run`) fetches new papers, classifies them and proposes the
+    relevant ones in one pull request. The catalog commands keep the list itself in order.
+    """
+    ctx.obj = State(config_path=config_path)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    """Print `Error: message` and exit with `code` (for checks done in the CLI itself)."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+from tracker.cli import catalog as _catalog  # noqa: E402,F401  (registers the commands)

@@ -1,0 +1,115 @@
+"""Catalog commands: `tracker import`, `tracker render`, `tracker check`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from tracker.cli import State, main
+from tracker.errors import EXIT_FAILURE, EXIT_OK
+
+
+def _display(path: Path) -> str:
+    """A path relative to the working directory when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--replace", is_flag=True, help="Make the catalog exactly this list (default: add new papers)."
+)
+@click.pass_obj
+def import_cmd(state: State, path: Path, replace: bool) -> None:
+    """Import an awesome list in the survey's Markdown format into the catalog.
+
+    Reads `##`/`###` section headings (Chinese or English, as in taxonomy.yaml) and numbered
+    items `N. Title. Venue Year. [\\[pdf\\]](url) [\\[code\\]](url)`. arXiv ids and DOIs are
+    derived from the links. Papers already in the catalog are skipped. On any problem nothing
+    is written.
+
+    Example: tracker import ../shared/seed/survey-README.md
+    """
+    from tracker.catalog.importer import import_list
+
+    report = import_list(state.config.catalog_dir, path, replace=replace)
+    for entry in report.skipped:
+        click.echo(f"skipped (already in the catalog): {entry.paper.title}", err=True)
+    written = ", ".join(_display(p) for p in report.written) or "nothing (no changes)"
+    click.echo(
+        f"Imported {len(report.added)} papers, skipped {len(report.skipped)}; wrote {written}.",
+        err=True,
+    )
+    if report.added:
+        click.echo("Run `tracker render` to update the rendered lists.", err=True)
+
+
+@main.command()
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Write nothing; exit 1 and name each rendered list that is out of date.",
+)
+@click.pass_obj
+def render(state: State, check_only: bool) -> None:
+    """Render the catalog as catalog/README.md (Chinese headings) and README.en.md (English).
+
+    The text above the list comes from catalog/templates/intro.{zh,en}.md, which maintainers
+    edit. Output is deterministic.
+
+    Example: tracker render --check   (in the catalog's CI)
+    """
+    from tracker.catalog import Catalog
+    from tracker.catalog.render import stale_files, write_rendered
+
+    catalog = Catalog.load(state.config.catalog_dir)
+    if check_only:
+        stale = stale_files(catalog)
+        for path in stale:
+            click.echo(f"{_display(path)} is out of date: run `tracker render`", err=True)
+        if stale:
+            sys.exit(EXIT_FAILURE)
+        click.echo("Rendered lists are up to date.", err=True)
+        return
+    written = write_rendered(catalog)
+    for path in written:
+        click.echo(f"wrote {_display(path)}", err=True)
+    click.echo(
+        f"Rendered {len(catalog.entries)} papers in {len(catalog.taxonomy.leaves)} sections"
+        + ("." if written else "; lists were already up to date."),
+        err=True,
+    )
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per problem.")
+@click.pass_obj
+def check(state: State, as_json: bool) -> None:
+    """Validate the catalog: schema, section ids, required fields, URLs, identifiers and
+    duplicate papers (same arXiv id in any version, same DOI, or the same normalised title).
+
+    Prints each problem as `file:line: message`; exits 1 if there is any.
+
+    Example: tracker check
+    """
+    from tracker.catalog.check import check_catalog
+
+    problems = check_catalog(state.config.catalog_dir)
+    for problem in problems:
+        display = problem.__class__(_display(Path(problem.path)), problem.line, problem.message)
+        if as_json:
+            click.echo(json.dumps({"path": display.path, "line": display.line,
+                                   "message": display.message}, ensure_ascii=False))
+        else:
+            click.echo(str(display))
+    click.echo(
+        f"{len(problems)} problem(s) found." if problems else "The catalog is valid.", err=True
+    )
+    sys.exit(EXIT_FAILURE if problems else EXIT_OK)

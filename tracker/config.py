@@ -1,0 +1,330 @@
+"""Configuration: one typed object, loaded once, with environment overrides applied in one place.
+
+Where it comes from, first match wins:
+1. `--config PATH` or the `TRACKER_CONFIG` environment variable;
+2. `tracker.yaml` in the current directory;
+3. the defaults below, with paths relative to the current directory.
+
+Relative paths in a file are relative to that file's directory. Environment overrides
+(`ENV_OVERRIDES`, documented in README) are applied after the file. Secrets (the GitHub token)
+come only from the environment and are never printed: `Secret` masks itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tracker.errors import ConfigError
+from tracker.yamlio import line_of, load_yaml
+
+CONFIG_ENV = "TRACKER_CONFIG"
+DEFAULT_CONFIG_NAME = "tracker.yaml"
+
+
+class Secret:
+    """A string that never shows itself in repr, str or logs; `reveal()` gives the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """How every source talks HTTP."""
+
+    timeout: float = 30.0  # seconds, for connect and for each read
+    delay: float = 3.0  # minimum seconds between two requests to the same host
+    retries: int = 4  # retries after 429, 5xx and connection errors
+    backoff: float = 5.0  # first backoff in seconds, doubled on each retry
+    max_bytes: int = 20_000_000  # a response larger than this is refused
+    user_agent: str = "tracker/0.1 (+https://github.com/; mailto:tracker-maintainers@example.org)"
+
+
+@dataclass(frozen=True)
+class ArxivConfig:
+    """The arXiv API search and the daily listings."""
+
+    categories: list[str] = field(
+        default_factory=lambda: ["cs.CR", "cs.LG", "cs.CL", "cs.CV", "cs.SE", "cs.AI"]
+    )
+    # High-recall terms: a paper matching none of these is very unlikely to be in scope.
+    query_terms: list[str] = field(
+        default_factory=lambda: [
+            "backdoor",
+            "trojan",
+            "poisoning",
+            "pre-trained model",
+            "foundation model",
+            "fine-tuning",
+            "transfer learning",
+            "model supply chain",
+            "model hub",
+            "quantization",
+            "pruning",
+            "distillation",
+            "model merging",
+            "membership inference",
+            "model extraction",
+            "model stealing",
+            "data extraction",
+            "watermark",
+            "fingerprint",
+            "bit-flip",
+            "fault injection",
+            "deep learning compiler",
+            "model converter",
+            "privacy-preserving inference",
+        ]
+    )
+    lookback_days: int = 3
+    api_url: str = "https://export.arxiv.org/api/query"
+    rss_url: str = "https://rss.arxiv.org/rss"
+    page_size: int = 100
+    max_results: int = 2000  # per API search, a guard against runaway paging
+    id_batch_size: int = 100  # ids per API lookup request
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """A conference or journal feed (RSS 2.0, Atom 1.0 or RSS 1.0/RDF)."""
+
+    name: str
+    url: str
+    venue: str
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """The embedding model and the trained classifier."""
+
+    # A sentence-transformers model name or path; empty means the bundled all-MiniLM-L6-v2.
+    embedding_model: str = ""
+    # Expected sha256 of the embedding model's weights file; empty means the manifest's.
+    embedding_sha256: str = ""
+    # Labelled JSONL files (title, abstract, in_scope, section) used by `tracker train`.
+    training_labels: list[Path] = field(default_factory=list)
+    batch_size: int = 32
+    max_seq_length: int = 256
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """`tracker run` and publishing to GitHub."""
+
+    repository: str = ""  # owner/name; GITHUB_REPOSITORY overrides
+    api_url: str = "https://api.github.com"  # GITHUB_API_URL overrides
+    base_branch: str = ""  # empty: the repository's default branch
+    branch_prefix: str = "tracker/"
+    label: str = "tracker"
+    max_proposals: int = 20
+    max_open_prs: int = 3
+    author_name: str = "tracker-bot"
+    author_email: str = "tracker-bot@users.noreply.github.com"
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """`tracker schedule`: when the nightly job runs."""
+
+    cron: str = "30 4 * * 1-5"  # after arXiv's announcement on weekdays
+    timezone: str = "UTC"
+    misfire_grace_time: int = 3600  # seconds
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything tracker is configured with."""
+
+    catalog_dir: Path = Path("catalog")
+    models_dir: Path = Path("models")
+    cache_dir: Path = Path(".cache/tracker")
+    http: HttpConfig = field(default_factory=HttpConfig)
+    arxiv: ArxivConfig = field(default_factory=ArxivConfig)
+    feeds: list[FeedConfig] = field(default_factory=list)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    bot: BotConfig = field(default_factory=BotConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    # From the environment only (GITHUB_TOKEN or TRACKER_GITHUB_TOKEN); never in a file.
+    github_token: Secret | None = field(default=None, repr=False)
+    # Where this configuration was read from, for messages; None for the defaults.
+    source: Path | None = None
+
+
+# Environment variable -> (section, field). Applied after the file, in `load_config`.
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "TRACKER_ARXIV_API_URL": ("arxiv", "api_url"),
+    "TRACKER_ARXIV_RSS_URL": ("arxiv", "rss_url"),
+    "TRACKER_CACHE_DIR": ("", "cache_dir"),
+    "GITHUB_REPOSITORY": ("bot", "repository"),
+    "GITHUB_API_URL": ("bot", "api_url"),
+}
+TOKEN_ENV = ("TRACKER_GITHUB_TOKEN", "GITHUB_TOKEN")
+
+
+def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Load the configuration (see the module docstring for the search order).
+
+    Raises ConfigError naming the file and line of the first invalid value.
+    """
+    env = os.environ if env is None else env
+    explicit = path or env.get(CONFIG_ENV) or None
+    if explicit:
+        file: Path | None = Path(explicit)
+        if not file.is_file():  # type: ignore[union-attr]
+            raise ConfigError(
+                f"configuration file not found: {file}",
+                hint=f"check --config or ${CONFIG_ENV}",
+            )
+    else:
+        candidate = Path.cwd() / DEFAULT_CONFIG_NAME
+        file = candidate if candidate.is_file() else None
+
+    if file is None:
+        config = Config()
+        base = Path.cwd()
+    else:
+        config = _read_file(file)
+        base = file.resolve().parent
+    config = _apply_env(config, env)
+    return _resolve_paths(config, base)
+
+
+def _read_file(file: Path) -> Config:
+    data = load_yaml(file, ConfigError)
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{file}:1: the configuration must be a mapping of sections")
+    config = _build(Config, data, file, "")
+    return dataclasses.replace(config, source=file)
+
+
+def _build(cls: type, data: Mapping[str, Any], file: Path, prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.name not in ("github_token", "source")}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        where = f"{file}:{_line(data, key)}"
+        if key not in names:
+            known = ", ".join(sorted(names))
+            raise ConfigError(f"{where}: unknown setting '{prefix}{key}'", hint=f"known: {known}")
+        values[key] = _convert(hints[key], value, file, f"{prefix}{key}", where)
+    try:
+        return cls(**values)
+    except TypeError as exc:  # a required field of a list item is missing
+        raise ConfigError(f"{file}:{_line(data, None)}: {prefix.rstrip('.')}: {exc}") from None
+
+
+def _convert(tp: Any, value: Any, file: Path, name: str, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [t for t in typing.get_args(tp) if t is not type(None)]
+        if value is None:
+            return None
+        return _convert(options[0], value, file, name, where)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: '{name}' must be a mapping")
+        return _build(tp, value, file, f"{name}.")  # type: ignore[arg-type]
+    if origin is list:
+        (item_type,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: '{name}' must be a list")
+        out = []
+        for i, item in enumerate(value):
+            item_where = f"{file}:{_line(value, i)}"
+            out.append(_convert(item_type, item, file, f"{name}[{i}]", item_where))
+        return out
+    if tp is Path:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{where}: '{name}' must be a path")
+        return Path(value)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: '{name}' must be true or false")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: '{name}' must be a number")
+        if value < 0:
+            raise ConfigError(f"{where}: '{name}' must not be negative")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: '{name}' must be a whole number")
+        if value < 0:
+            raise ConfigError(f"{where}: '{name}' must not be negative")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: '{name}' must be a string")
+        return value
+    raise ConfigError(f"{where}: '{name}' has an unsupported type")  # pragma: no cover
+
+
+def _line(container: Any, key: Any) -> int:
+    return line_of(container, key) or 1
+
+
+def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
+    for var, (section, name) in ENV_OVERRIDES.items():
+        value = env.get(var)
+        if not value:
+            continue
+        if section:
+            part = getattr(config, section)
+            config = dataclasses.replace(config, **{section: dataclasses.replace(part, **{name: value})})
+        else:
+            current = getattr(config, name)
+            config = dataclasses.replace(
+                config, **{name: Path(value) if isinstance(current, Path) else value}
+            )
+    for var in TOKEN_ENV:
+        if env.get(var):
+            config = dataclasses.replace(config, github_token=Secret(env[var]))
+            break
+    return config
+
+
+def _resolve_paths(config: Config, base: Path) -> Config:
+    def resolve(p: Path) -> Path:
+        return p if p.is_absolute() else base / p
+
+    classifier = dataclasses.replace(
+        config.classifier,
+        training_labels=[resolve(p) for p in config.classifier.training_labels],
+    )
+    return dataclasses.replace(
+        config,
+        catalog_dir=resolve(config.catalog_dir),
+        models_dir=resolve(config.models_dir),
+        cache_dir=resolve(config.cache_dir),
+        classifier=classifier,
+    )

@@ -1,0 +1,66 @@
+"""Typed errors raised by library code, and the exit codes the CLI maps them to.
+
+Library code raises these; only `tracker.cli` turns them into `Error: message (hint)` and an exit
+code. Each error carries a hint that says what to do next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Exit codes, documented in README ("Exit codes").
+EXIT_OK = 0
+EXIT_FAILURE = 1  # the command ran and found problems, or its work failed
+EXIT_USAGE = 2  # bad arguments, configuration or input: nothing was done
+EXIT_PARTIAL = 3  # some sources failed, the others' results were used
+
+
+class TrackerError(Exception):
+    """Base of every error the CLI reports as `Error: ...`."""
+
+    exit_code = EXIT_FAILURE
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message} ({self.hint})"
+
+
+class ConfigError(TrackerError):
+    """The configuration file or an environment override is invalid."""
+
+    exit_code = EXIT_USAGE
+
+
+class InputError(TrackerError):
+    """A file or argument given by the user cannot be used."""
+
+    exit_code = EXIT_USAGE
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem found in a file, reported as `file:line: message`."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class CatalogError(TrackerError):
+    """The catalog cannot be read or written; `problems` lists each `file:line: message`."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(
+        self, message: str, problems: list[Problem] | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint)
+        self.problems = list(problems or [])

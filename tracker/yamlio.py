@@ -1,0 +1,65 @@
+"""YAML reading and writing that keeps comments, order and line numbers (ruamel round-trip)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from tracker.errors import CatalogError, Problem, TrackerError
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.width = 4096  # never fold long titles or abstracts: one value, one line, clean diffs
+    yaml.indent(mapping=2, sequence=2, offset=0)
+    yaml.preserve_quotes = True
+    return yaml
+
+
+def load_yaml(path: Path, error: type[TrackerError] = CatalogError) -> Any:
+    """Parse `path` keeping comments and positions; a syntax error names the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read {path}: {exc}") from None
+    return loads_yaml(text, str(path), error)
+
+
+def loads_yaml(text: str, name: str, error: type[TrackerError] = CatalogError) -> Any:
+    try:
+        return _yaml().load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = Problem(name, line, f"not valid YAML: {getattr(exc, 'problem', None) or exc}")
+        if error is CatalogError:
+            raise CatalogError(str(problem), [problem]) from None
+        raise error(str(problem)) from None
+
+
+def dumps_yaml(data: Any) -> str:
+    buffer = io.StringIO()
+    _yaml().dump(data, buffer)
+    return buffer.getvalue()
+
+
+def line_of(container: Any, key: Any = None) -> int | None:
+    """1-based line of `key` (a mapping key or a list index) in a loaded container, or of the
+    container itself when `key` is None; None when the position is unknown."""
+    lc = getattr(container, "lc", None)
+    if lc is None:
+        return None
+    try:
+        if key is None:
+            return int(lc.line) + 1
+        if isinstance(key, int) and not isinstance(container, dict):
+            return int(lc.item(key)[0]) + 1
+        return int(lc.key(key)[0]) + 1
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return int(lc.line) + 1
