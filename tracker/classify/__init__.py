@@ -1,0 +1,1 @@
+"""The classify stage: embed papers, decide relevance and section, train and evaluate."""
