@@ -62,6 +62,7 @@ class HttpConfig:
     delay: float = 3.0  # minimum seconds between two requests to the same host
     retries: int = 4  # retries after 429, 5xx and connection errors
     backoff: float = 5.0  # first backoff in seconds, doubled on each retry
+    max_backoff: float = 120.0  # longest wait before a retry; a longer Retry-After is not retried
     max_bytes: int = 20_000_000  # a response larger than this is refused
     user_agent: str = "tracker/0.1 (+https://github.com/; mailto:tracker-maintainers@example.org)"
 
@@ -103,6 +104,8 @@ class ArxivConfig:
         ]
     )
     lookback_days: int = 3
+    search: bool = True  # run the API search (source `arxiv-api`)
+    listing: bool = True  # read the daily listing (source `arxiv-listing`)
     api_url: str = "https://export.arxiv.org/api/query"
     rss_url: str = "https://rss.arxiv.org/rss"
     page_size: int = 100

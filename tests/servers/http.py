@@ -1,0 +1,176 @@
+"""A scriptable HTTP server on 127.0.0.1 for tests: real sockets, real HTTP, no patching.
+
+    with LoopbackServer() as server:
+        server.route("/rss/cs.CR", Reply(429, headers={"Retry-After": "2"}), Reply(200, body))
+        client.get(server.url("/rss/cs.CR"))    # first a 429, then the feed
+        assert len(server.requests_to("/rss/cs.CR")) == 2
+
+A route answers with its replies in order and repeats the last one. A reply may be a `Reply`
+or a function of the `Request` that returns one (for paging by query parameters). Replies can
+delay (a server that never answers in time), omit Content-Length (a body that ends when the
+connection closes) or trickle. Unrouted paths answer 404.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request the server received."""
+
+    method: str
+    path: str  # without the query
+    query: Mapping[str, list[str]]
+    headers: Mapping[str, str]
+    target: str  # path and query as sent
+
+    def param(self, name: str, default: str = "") -> str:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer.
+
+    Fields:
+        status: the HTTP status.
+        body: the bytes to send.
+        content_type: the Content-Type header.
+        headers: further headers (Retry-After, Content-Encoding, ...).
+        delay: seconds to wait before answering (longer than a client's timeout: "never").
+        send_length: False sends no Content-Length: the body ends when the connection closes.
+        trickle: seconds between bytes of the body (a server that drips its answer).
+    """
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/xml; charset=utf-8"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    send_length: bool = True
+    trickle: float = 0.0
+
+
+Responder = Reply | Callable[[Request], Reply]
+
+
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 at a free port; use as a context manager."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self._routes: dict[str, list[Responder]] = {}
+        self._served: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def route(self, path: str, *replies: Responder) -> None:
+        """Answer `path` (without query) with `replies` in order, repeating the last one."""
+        if not replies:
+            raise ValueError("a route needs at least one reply")
+        with self._lock:
+            self._routes[path] = list(replies)
+            self._served[path] = 0
+
+    def requests_to(self, path: str) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.path == path]
+
+    def start(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # releases handlers that are still "never answering"
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> LoopbackServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # Called from handler threads.
+    def _answer(self, request: Request) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+            replies = self._routes.get(request.path)
+            if replies is None:
+                return Reply(404, b"no route for " + request.path.encode(), "text/plain")
+            n = self._served[request.path]
+            self._served[request.path] = n + 1
+            responder = replies[min(n, len(replies) - 1)]
+        return responder(request) if callable(responder) else responder
+
+    def _wait(self, seconds: float) -> bool:
+        """Wait `seconds`; False when the server is stopping."""
+        return not self._stopping.wait(seconds)
+
+
+def _handler_for(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            request = Request(
+                "GET", parts.path, parse_qs(parts.query), dict(self.headers.items()), self.path
+            )
+            reply = server._answer(request)
+            if reply.delay and not server._wait(reply.delay):
+                return
+            # The client may have given up already (a timeout test): nothing to do then.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._send(reply)
+
+        def _send(self, reply: Reply) -> None:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            if reply.send_length:
+                self.send_header("Content-Length", str(len(reply.body)))
+            else:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            if reply.trickle:
+                for i in range(len(reply.body)):
+                    if not server._wait(reply.trickle):
+                        return
+                    self.wfile.write(reply.body[i : i + 1])
+                    self.wfile.flush()
+            else:
+                self.wfile.write(reply.body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # keep test output clean
+
+    return Handler
