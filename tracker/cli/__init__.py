@@ -81,3 +81,4 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 
 from tracker.cli import catalog as _catalog  # noqa: E402,F401  (registers the commands)
+from tracker.cli import sources as _sources  # noqa: E402,F401  (registers `fetch`)

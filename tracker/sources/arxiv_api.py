@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import arxiv
 from lxml import etree
 
-from tracker.identity import normalize_doi, parse_arxiv_id
+from tracker.identity import parse_arxiv_id
 from tracker.paper import LINK_ABS, LINK_PDF, Paper
 from tracker.sources.base import Progress, Source, SourceError, SourceResult, no_progress
-from tracker.sources.hints import code_links, venue_hint
+from tracker.sources.hints import code_links, venue_doi, venue_hint
 from tracker.sources.http import ClientSession, HttpClient, HttpResponse, RetryableResponse
 
 NAME = "arxiv-api"
@@ -45,12 +45,10 @@ class _PageCheck:
     """Checks each API page before the `arxiv` package sees it, and remembers the totals.
 
     A page is retried (RetryableResponse) when it is not an Atom feed, or when it has no
-    entries although the feed reports results from its start index on; with
-    `expect_results`, also when it has no entries at all (an id lookup always should).
+    entries although the feed reports results from its start index on.
     """
 
-    def __init__(self, expect_results: bool) -> None:
-        self.expect_results = expect_results
+    def __init__(self) -> None:
         self.total: int | None = None
         self.pages = 0
 
@@ -66,7 +64,7 @@ class _PageCheck:
         entries = len(root.findall("atom:entry", _NS))
         if total is None:
             raise RetryableResponse("the feed has no opensearch:totalResults")
-        if entries == 0 and (start < total or self.expect_results):
+        if entries == 0 and start < total:
             raise RetryableResponse(
                 f"empty page at start={start} although results were expected "
                 f"(the feed reports {total})"
@@ -147,12 +145,12 @@ class ArxivApiSource(Source):
             sort_order=arxiv.SortOrder.Descending,
         )
         weekdays = _has_weekday(since, until)
-        run = self._run(search, progress, expect_results=False)
+        run = self._run(search, progress)
         tries = 1
         while not run.papers and weekdays and tries <= self.empty_retries:
             tries += 1
             progress(0, None, "no results; asking again")
-            run = self._run(search, progress, expect_results=False)
+            run = self._run(search, progress)
         warnings = []
         if not run.papers and weekdays:
             warnings.append(
@@ -182,10 +180,17 @@ class ArxivApiSource(Source):
         for start in range(0, len(wanted), self.id_batch_size):
             batch = wanted[start : start + self.id_batch_size]
             search = arxiv.Search(id_list=batch, max_results=len(batch))
-            papers.extend(self._run(search, no_progress, expect_results=True).papers)
+            found = self._run(search, no_progress).papers
+            # A batch that finds none of its ids is asked again (the API's empty answers);
+            # what is still missing then is reported below.
+            for _ in range(self.empty_retries):
+                if found:
+                    break
+                found = self._run(search, no_progress).papers
+            papers.extend(found)
             progress(min(start + len(batch), len(wanted)), len(wanted), "looking up ids")
-        found = {p.arxiv_id for p in papers}
-        missing = [i for i in wanted if _versionless(i) not in found]
+        found_ids = {p.arxiv_id for p in papers}
+        missing = [i for i in wanted if _versionless(i) not in found_ids]
         if missing:
             warnings.append(f"not found on arXiv: {', '.join(missing)}")
         return SourceResult(tuple(papers), tuple(warnings), errors=len(missing))
@@ -203,8 +208,8 @@ class ArxivApiSource(Source):
         client._session = ClientSession(self.http, check=check)
         return client
 
-    def _run(self, search: arxiv.Search, progress: Progress, *, expect_results: bool) -> _Run:
-        check = _PageCheck(expect_results)
+    def _run(self, search: arxiv.Search, progress: Progress) -> _Run:
+        check = _PageCheck()
         client = self._client(check)
         papers: list[Paper] = []
         try:
@@ -258,7 +263,7 @@ def result_paper(result: arxiv.Result) -> Paper | None:
         authors=tuple(a.name for a in result.authors if a.name),
         arxiv_id=ident.id,
         arxiv_version=ident.version,
-        doi=normalize_doi(result.doi) if result.doi else None,
+        doi=venue_doi(result.doi) if result.doi else None,
         venue=hint.venue if hint else "arXiv",
         year=year,
         links=links,

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tracker.identity import normalize_doi, parse_arxiv_id
+from tracker.identity import parse_arxiv_id
 from tracker.paper import LINK_ABS, LINK_PDF, Paper
 from tracker.sources.base import Progress, Source, SourceResult, no_progress
-from tracker.sources.feeds import FEED_ACCEPT, entry_authors, entry_date, parse_feed, plain_text
-from tracker.sources.hints import code_links, venue_hint
+from tracker.sources.feeds import FEED_ACCEPT, entry_authors, entry_date, parse_feed
+from tracker.sources.hints import code_links, venue_doi, venue_hint
 from tracker.sources.http import HttpClient, short_url
 
 NAME = "arxiv-listing"
@@ -74,7 +74,7 @@ def parse_listing(content: bytes, url: str, source: str = NAME) -> Listing:
 
     Raises NotAFeedError when it is not a feed.
     """
-    parsed = parse_feed(content, url)
+    parsed = parse_feed(content, url, html=False)
     channel_date = entry_date(parsed.feed)
     papers: list[Paper] = []
     replacements = skipped = 0
@@ -103,9 +103,14 @@ def parse_listing(content: bytes, url: str, source: str = NAME) -> Listing:
     return Listing(date, tuple(papers), replacements, skipped, parsed.problems)
 
 
+def _text(value: object) -> str:
+    """A plain-text field as written (the listing is parsed without HTML handling)."""
+    return " ".join(str(value).split()) if value else ""
+
+
 def _item(entry: Mapping[str, Any]) -> tuple[str, Paper] | None:
-    description = str(entry.get("summary") or "")
-    m = _DESCRIPTION.match(plain_text(description) if "<" in description else description)
+    description = _text(entry.get("summary"))
+    m = _DESCRIPTION.match(description)
     kind = str(entry.get("arxiv_announce_type") or (m.group("type") if m else "")).lower()
     ident = None
     for candidate in (
@@ -116,12 +121,12 @@ def _item(entry: Mapping[str, Any]) -> tuple[str, Paper] | None:
         ident = parse_arxiv_id(candidate) if candidate else None
         if ident:
             break
-    title = _OLD_TITLE_SUFFIX.sub("", plain_text(entry.get("title")))
+    title = _OLD_TITLE_SUFFIX.sub("", _text(entry.get("title")))
     if ident is None or not title or not kind:
         return None
-    abstract = plain_text(m.group("rest")) if m else plain_text(description)
-    comment = plain_text(entry.get("arxiv_comment")) or None
-    journal_ref = plain_text(entry.get("arxiv_journal_reference")) or None
+    abstract = m.group("rest").strip() if m else description
+    comment = _text(entry.get("arxiv_comment")) or None
+    journal_ref = _text(entry.get("arxiv_journal_reference")) or None
     hint = venue_hint(comment, journal_ref)
     doi_text = entry.get("arxiv_doi")
     links = {
@@ -135,10 +140,10 @@ def _item(entry: Mapping[str, Any]) -> tuple[str, Paper] | None:
     paper = Paper(
         title=title,
         abstract=abstract,
-        authors=entry_authors(entry),
+        authors=entry_authors(entry, html=False),
         arxiv_id=ident.id,
         arxiv_version=ident.version,
-        doi=normalize_doi(doi_text) if isinstance(doi_text, str) else None,
+        doi=venue_doi(doi_text) if isinstance(doi_text, str) else None,
         venue=hint.venue if hint else "arXiv",
         year=hint.year if hint and hint.year else None,
         links=links,

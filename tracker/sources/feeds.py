@@ -26,10 +26,10 @@ from typing import Any
 import feedparser
 
 from tracker.config import FeedConfig
-from tracker.identity import doi_from_url, normalize_doi, parse_arxiv_id
+from tracker.identity import doi_from_url, parse_arxiv_id
 from tracker.paper import LINK_ABS, LINK_PDF, Paper
 from tracker.sources.base import Progress, Source, SourceError, SourceResult, no_progress
-from tracker.sources.hints import code_links
+from tracker.sources.hints import code_links, venue_doi
 from tracker.sources.http import HttpClient, HttpResponse, short_url
 
 FEED_ACCEPT = (
@@ -72,9 +72,12 @@ _BOMS = (
 _XML_DECL_ENCODING = re.compile(rb"^(<\?xml[^>]*?encoding\s*=\s*)(['\"])[^'\"]*\2")
 
 
-def parse_feed(content: bytes, url: str) -> ParsedFeed:
+def parse_feed(content: bytes, url: str, *, html: bool = True) -> ParsedFeed:
     """Parse `content` (fetched from `url`) as RSS, Atom or RDF, without expanding entities.
 
+    With `html` (conference feeds), text fields are taken as HTML, as RSS readers do, and
+    feedparser sanitises them. Without it (arXiv's listing, whose fields are plain text with
+    LaTeX), they are returned as written: HTML handling would eat `$x<y$ and $a>b$`.
     Raises NotAFeedError when the bytes are not a feed at all.
     """
     problems: list[str] = []
@@ -88,8 +91,8 @@ def parse_feed(content: bytes, url: str) -> ParsedFeed:
     parsed = feedparser.parse(
         io.BytesIO(data),
         response_headers={"content-location": url},
-        sanitize_html=True,
-        resolve_relative_uris=True,
+        sanitize_html=html,
+        resolve_relative_uris=html,
     )
     version = parsed.get("version") or ""
     if not version:
@@ -244,11 +247,12 @@ def split_authors(names: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def entry_authors(entry: Mapping[str, Any]) -> tuple[str, ...]:
+def entry_authors(entry: Mapping[str, Any], *, html: bool = True) -> tuple[str, ...]:
+    """The entry's authors (see `split_authors`); `html` as in `parse_feed`."""
     names = [str(a.get("name") or "") for a in entry.get("authors") or () if isinstance(a, Mapping)]
     if not names and entry.get("author"):
         names = [str(entry["author"])]
-    return split_authors([plain_text(n) for n in names])
+    return split_authors([plain_text(n) if html else n for n in names])
 
 
 def entry_date(entry: Mapping[str, Any]) -> dt.date | None:
@@ -381,7 +385,7 @@ def _entry_doi(entry: Mapping[str, Any]) -> str | None:
     for key in ("prism_doi", "dc_identifier", "id"):
         value = entry.get(key)
         if isinstance(value, str) and value:
-            doi = normalize_doi(value) or doi_from_url(value)
+            doi = venue_doi(value)
             if doi:
                 return doi
     return None

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tracker.identity import normalize_doi, parse_arxiv_id
+
 # --- code links ------------------------------------------------------------------------------
 
 # Repository hosts: a link needs an owner and a project to count (a user page is not code).
@@ -89,6 +91,15 @@ def _clean_name(name: str) -> str:
     if name.lower().endswith(".git"):
         name = name[:-4]
     return name
+
+
+def venue_doi(text: str) -> str | None:
+    """The DOI in `text` (bare or as a URL), unless it is arXiv's own DOI (10.48550/arXiv.*),
+    which names the preprint, not where it was published."""
+    doi = normalize_doi(text)
+    if doi is None or parse_arxiv_id(doi) is not None:
+        return None
+    return doi
 
 
 # --- venue hints -----------------------------------------------------------------------------
@@ -175,11 +186,22 @@ _NOT_ACCEPTED = re.compile(
 )
 # An unknown venue after an acceptance phrase: "Accepted at the XYZ Conference 2025".
 _UNKNOWN_RE = re.compile(
-    r"\b(?i:accepted|to\s+appear|appear(?:s|ed)?|published|presented)\s+(?i:at|in|to|by|for)\s+"
+    r"\b(?i:accepted|to\s+appear|appear(?:s|ed)?|published|presented)"
+    r"(?i:\s+(?:for\s+(?:publication|presentation)|as\s+(?:an?\s+)?[\w\s-]{0,30}?paper))?"
+    r"\s+(?i:at|in|to|by|for)\s+"
     r"(?i:the\s+)?(?P<venue>[A-Z][\w&'’./-]*"
     r"(?:\s+(?:[A-Z0-9][\w&'’./-]*|on|of|for|and|in|the|&)){0,9}?)"
-    r"\s*['’]?(?P<year>(?:19|20)\d\d)\b"
+    r"\s*(?:['’]?(?P<year>(?:19|20)\d\d)|['’](?P<short>\d\d))(?!\d)"
 )
+# Words that show a parenthesised acronym names a venue, when no year is given.
+_VENUE_WORD = re.compile(
+    r"\b(?:Transactions|Journal|Conference|Symposium|Workshop|Letters|Proceedings|Magazine)\b"
+)
+_PAREN_ACRONYM = re.compile(
+    r"\((?P<venue>[A-Z][A-Za-z0-9&-]*[A-Z])(?:\s*(?:(?P<year>(?:19|20)\d\d)|['’]?(?P<short>\d\d)))?\)"
+)
+_ANY_YEAR = re.compile(r"(?<!\d)(?:(?P<year>(?:19|20)\d\d)|['’](?P<short>\d\d))(?!\d)")
+_PROCEEDINGS = re.compile(r"^(?:the\s+)?proceedings\s+of\s+(?:the\s+)?", re.IGNORECASE)
 _WORKSHOP = re.compile(r"\bworkshops?\b", re.IGNORECASE)
 _CLAUSE_SPLIT = re.compile(r"[;\n]|\.\s+(?=[A-Z])")
 
@@ -207,22 +229,40 @@ def _clause_hint(clause: str) -> VenueHint | None:
     if _NOT_ACCEPTED.search(clause):
         return None
     workshop = bool(_WORKSHOP.search(clause))
-    for m in _KNOWN_RE.finditer(clause):
-        year = _year(m.group("year"), m.group("short"))
-        # A bare short acronym without a year or acceptance word is too weak ("ACL anthology",
-        # "the ASE tool"): require one of the two.
-        if year is None and not _ACCEPTED.search(clause):
-            continue
+    accepted = bool(_ACCEPTED.search(clause))
+    known = list(_KNOWN_RE.finditer(clause))
+    # Prefer a mention with its year ("the 35th USENIX Security Symposium (USENIX Security
+    # 2026)"). A bare short acronym with neither a year nor an acceptance word is too weak
+    # ("ACL anthology", "the ASE tool").
+    with_year = [m for m in known if m.group("year") or m.group("short")]
+    if with_year or (known and accepted):
+        m = (with_year or known)[0]
         venue = _CANON[m.group("venue").lower()]
+        year = _year(m.group("year"), m.group("short")) or _any_year(clause)
         return VenueHint(f"{venue} Workshop" if workshop else venue, year)
+    if not accepted:
+        return None
+    # "Accepted to IEEE International Symposium on Hardware Oriented Security and Trust (HOST)
+    # 2026": the acronym in parentheses is the venue's usual name.
+    acronym = _PAREN_ACRONYM.search(clause)
+    if acronym:
+        year = _year(acronym.group("year"), acronym.group("short")) or _any_year(clause)
+        if year or _VENUE_WORD.search(clause[: acronym.start()]):
+            venue = acronym.group("venue")
+            return VenueHint(f"{venue} Workshop" if workshop else venue, year)
     m2 = _UNKNOWN_RE.search(clause)
     if m2:
-        venue = m2.group("venue").strip(" ,.-'’")
-        if venue:
+        venue = _PROCEEDINGS.sub("", m2.group("venue")).strip(" ,.-'’")
+        if venue and venue[0].isupper():
             if workshop and "workshop" not in venue.lower():
                 venue = f"{venue} Workshop"
-            return VenueHint(venue, int(m2.group("year")))
+            return VenueHint(venue, _year(m2.group("year"), m2.group("short")))
     return None
+
+
+def _any_year(clause: str) -> int | None:
+    m = _ANY_YEAR.search(clause)
+    return _year(m.group("year"), m.group("short")) if m else None
 
 
 def _year(full: str | None, short: str | None) -> int | None:

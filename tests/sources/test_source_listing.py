@@ -1,0 +1,140 @@
+"""The arXiv daily listing: RSS and Atom, announce types, dates, and the empty-weekday alarm."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.servers import LoopbackServer, Reply
+from tests.servers.arxiv import RSS_TYPE
+from tests.sources.conftest import MakeHttp, fixture_bytes
+from tracker.sources.arxiv_listing import ArxivListingSource, parse_listing
+from tracker.sources.feeds import NotAFeedError
+from tracker.sources.http import HttpClient, HttpError
+
+LISTING_DAY = dt.date(2026, 1, 19)  # a Monday, the fixture's pubDate
+ROUTE = "/rss/cs.CR+cs.LG"
+
+
+def _source(
+    server: LoopbackServer, make_http: MakeHttp, http: HttpClient | None = None
+) -> ArxivListingSource:
+    return ArxivListingSource(
+        http or make_http(),
+        server.url("/rss"),
+        ["cs.CR", "cs.LG"],
+        today=lambda: LISTING_DAY,
+    )
+
+
+def test_the_listing_is_requested_for_all_categories_at_once(
+    server: LoopbackServer, make_http: MakeHttp
+) -> None:
+    server.route(ROUTE, Reply(body=fixture_bytes("arxiv_listing.rss"), content_type=RSS_TYPE))
+    source = _source(server, make_http)
+    assert source.url == server.url("/rss/cs.CR+cs.LG")
+    result = source.fetch(dt.date(2026, 1, 16), LISTING_DAY)
+    assert len(server.requests_to(ROUTE)) == 1
+    assert [p.arxiv_id for p in result.papers] == ["2601.11207", "2601.11006", "2601.10045"]
+
+
+def test_new_and_cross_listed_papers_are_kept_and_replacements_skipped() -> None:
+    listing = parse_listing(fixture_bytes("arxiv_listing.rss"), "http://x/rss/cs.CR+cs.LG")
+    assert listing.date == LISTING_DAY
+    assert [p.arxiv_id for p in listing.papers] == ["2601.11207", "2601.11006", "2601.10045"]
+    assert listing.replacements == 2
+    assert (listing.skipped, listing.problems) == (0, ())
+
+
+def test_a_listing_item_carries_id_version_title_abstract_authors_categories_and_date() -> None:
+    papers = parse_listing(fixture_bytes("arxiv_listing.rss"), "http://x/rss").papers
+    lora, cross, peft = papers
+    assert (lora.arxiv_id, lora.arxiv_version) == ("2601.11207", 1)
+    assert lora.title == "LoRA as Oracle"
+    assert lora.abstract.startswith("Low-rank adapters are shared on model hubs")
+    assert "Announce Type" not in lora.abstract and "arXiv:" not in lora.abstract
+    assert lora.authors == ("Marco Arazzi", "Antonino Nocera")
+    assert lora.categories == ("cs.CR", "cs.AI")
+    assert lora.announced == LISTING_DAY
+    assert (lora.venue, lora.year, lora.source) == ("arXiv", 2026, "arxiv-listing")
+    assert lora.links["abs"] == "https://arxiv.org/abs/2601.11207"
+    assert lora.links["pdf"] == "https://arxiv.org/pdf/2601.11207"
+    assert cross.categories == ("cs.LG", "cs.CR")
+    assert cross.links["code"] == "https://github.com/kuniyilh/mmcl-backdoor"
+    assert peft.abstract.startswith("Parameter-efficient fine-tuning of pre-trained models leaks")
+    assert "membership inference & extraction" in peft.abstract
+    assert peft.comment == "Accepted to IEEE SaTML 2026"
+    assert (peft.venue, peft.year) == ("SaTML", 2026)
+    assert peft.doi is None  # arXiv's own DOI names the preprint, not a venue
+
+
+def test_the_atom_flavour_of_the_listing_is_read_the_same_way() -> None:
+    listing = parse_listing(fixture_bytes("arxiv_listing.atom"), "http://x/atom/cs.CR")
+    (paper,) = listing.papers
+    assert (paper.arxiv_id, paper.title, paper.announced) == (
+        "2601.11207",
+        "LoRA as Oracle",
+        LISTING_DAY,
+    )
+    assert paper.authors == ("Marco Arazzi", "Antonino Nocera")
+    assert listing.replacements == 1
+
+
+def test_an_empty_listing_on_a_weekday_is_a_warning_not_nothing_new(
+    server: LoopbackServer, make_http: MakeHttp
+) -> None:
+    server.route(ROUTE, Reply(body=fixture_bytes("arxiv_listing_empty.rss")))
+    result = _source(server, make_http).fetch(dt.date(2026, 1, 17), dt.date(2026, 1, 20))
+    assert result.papers == ()
+    (warning,) = result.warnings
+    assert "has no new or cross-listed papers on a weekday (Tue 2026-01-20)" in warning
+    assert "not taken as 'nothing new'" in warning
+
+
+def test_an_empty_listing_on_a_weekend_is_only_a_note(
+    server: LoopbackServer, make_http: MakeHttp
+) -> None:
+    server.route(ROUTE, Reply(body=fixture_bytes("arxiv_listing_weekend.rss")))
+    result = _source(server, make_http).fetch(dt.date(2026, 1, 21), dt.date(2026, 1, 24))
+    assert result.warnings == ()
+    assert "no listing on Saturday 2026-01-24: arXiv announces on weekdays" in result.notes
+
+
+def test_a_listing_older_than_the_window_is_reported_as_stale(
+    server: LoopbackServer, make_http: MakeHttp
+) -> None:
+    server.route(ROUTE, Reply(body=fixture_bytes("arxiv_listing.rss")))
+    result = _source(server, make_http).fetch(dt.date(2026, 1, 21), dt.date(2026, 1, 22))
+    assert result.papers == ()
+    assert any(
+        "dated 2026-01-19, before the window starting 2026-01-21" in w for w in result.warnings
+    )
+
+
+def test_a_backfill_window_before_the_listing_takes_nothing_from_it(
+    server: LoopbackServer, make_http: MakeHttp
+) -> None:
+    server.route(ROUTE, Reply(body=fixture_bytes("arxiv_listing.rss")))
+    result = _source(server, make_http).fetch(dt.date(2026, 1, 12), dt.date(2026, 1, 16))
+    assert (result.papers, result.warnings) == ((), ())
+    assert any(
+        "after the window; days before it come from the API search" in n for n in result.notes
+    )
+
+
+def test_an_html_page_instead_of_the_listing_is_an_error(
+    server: LoopbackServer, make_http: MakeHttp
+) -> None:
+    server.route(ROUTE, Reply(body=fixture_bytes("not_a_feed.html"), content_type="text/html"))
+    with pytest.raises(NotAFeedError, match=r"/rss/cs.CR\+cs.LG is not a feed"):
+        _source(server, make_http).fetch(LISTING_DAY, LISTING_DAY)
+
+
+def test_a_listing_server_that_never_answers_is_an_error(
+    server: LoopbackServer, make_http: MakeHttp
+) -> None:
+    server.route(ROUTE, Reply(body=b"", delay=30))
+    http = make_http(timeout=0.25, retries=0)
+    with pytest.raises(HttpError, match=r"no answer within the timeout of 0\.25 s"):
+        _source(server, make_http, http=http).fetch(LISTING_DAY, LISTING_DAY)

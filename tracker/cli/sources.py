@@ -1,0 +1,158 @@
+"""Source commands: `tracker fetch`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from types import TracebackType
+from typing import Any
+
+import click
+
+from tracker.cli import State, main
+from tracker.errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, InputError
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+_LINE_EVERY = 2.0  # seconds between two progress lines of one source when stderr is not a TTY
+
+
+@main.command()
+@click.option("--since", type=_DATE, help="First day (YYYY-MM-DD). Default: until - lookback.")
+@click.option("--until", type=_DATE, help="Last day (YYYY-MM-DD), included. Default: today.")
+@click.option(
+    "--source",
+    "names",
+    multiple=True,
+    metavar="NAME",
+    help="Run only this source (repeatable): arxiv-api, arxiv-listing or a feed's name.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the new papers, one JSON per line.")
+@click.pass_obj
+def fetch(
+    state: State,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    names: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Fetch new papers from arXiv (API search and daily listing) and the configured feeds.
+
+    Merges the same paper found by several sources (a conference entry and its arXiv preprint
+    become one record with the venue) and drops papers already in the catalog. Prints a
+    summary per source to stderr (status, fetched, new, errors, time) and, with --json, one
+    paper per line to stdout. --since backfills missed days (a weekend, a failed night)
+    through the API search; the daily listing only has the latest announcement.
+
+    Exit status: 0 when every source worked (warnings are printed, e.g. an empty weekday
+    listing), 3 when some sources failed and the others' papers were used, 1 when all failed,
+    2 for an invalid configuration or arguments.
+
+    Example: tracker fetch --since 2026-01-16 --json > new.jsonl
+    """
+    from tracker.catalog import Catalog
+    from tracker.identity import PaperIndex
+    from tracker.sources import build_sources, fetch_all
+    from tracker.sources.arxiv_listing import arxiv_today
+
+    config = state.config
+    until_day = until.date() if until else arxiv_today()
+    since_day = since.date() if since else until_day - dt.timedelta(days=config.arxiv.lookback_days)
+    if since_day > until_day:
+        raise InputError(f"--since {since_day} is after --until {until_day}")
+    sources = build_sources(config, only=names or None)
+    if config.catalog_dir.exists():
+        known: PaperIndex[Any] = Catalog.load(config.catalog_dir, allow_missing=True).index()
+    else:
+        click.echo(f"No catalog at {config.catalog_dir}: no paper is dropped as known.", err=True)
+        known = PaperIndex()
+
+    with _ProgressDisplay([s.name for s in sources]) as display:
+        report = fetch_all(sources, since_day, until_day, known, display.update)
+
+    if as_json:
+        for paper in report.papers:
+            click.echo(json.dumps(paper.to_dict(), ensure_ascii=False))
+    _print_summary(report)
+    sys.exit({"ok": EXIT_OK, "partial": EXIT_PARTIAL}.get(report.outcome, EXIT_FAILURE))
+
+
+def _print_summary(report: Any) -> None:
+    width = max([len("source")] + [len(s.name) for s in report.sources])
+    click.echo(
+        f"{'source':<{width}}  {'status':<7}  {'fetched':>7}  {'new':>5}  {'errors':>6}  "
+        f"{'time':>7}",
+        err=True,
+    )
+    for s in report.sources:
+        click.echo(
+            f"{s.name:<{width}}  {s.status.value:<7}  {s.fetched:>7}  {s.new:>5}  {s.errors:>6}  "
+            f"{s.elapsed:>6.1f}s",
+            err=True,
+        )
+        for message in s.messages:
+            click.echo(f"  {message}", err=True)
+    fetched = sum(s.fetched for s in report.sources)
+    click.echo(
+        f"{report.since}..{report.until}: {fetched} fetched, {report.merged} distinct after "
+        f"merging, {report.known} already known, {len(report.papers)} new.",
+        err=True,
+    )
+    if report.outcome == "partial":
+        failed = ", ".join(s.name for s in report.failed)
+        click.echo(f"Some sources failed ({failed}); the others' papers were used.", err=True)
+    elif report.outcome == "failed":
+        click.echo("Every source failed: nothing was fetched.", err=True)
+
+
+class _ProgressDisplay:
+    """Progress on stderr: a live bar per source on a terminal, else a line every few seconds."""
+
+    def __init__(self, names: list[str]) -> None:
+        self._live = sys.stderr.isatty()
+        self._names = names
+        self._last: dict[str, float] = {}
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _ProgressDisplay:
+        if self._live:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+            for name in self._names:
+                self._tasks[name] = self._progress.add_task(name, total=None)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def update(self, name: str, done: int, total: int | None, note: str) -> None:
+        if self._progress is not None:
+            description = f"{name} {note}".strip()
+            self._progress.update(
+                self._tasks[name], completed=done, total=total, description=description
+            )
+            return
+        now = time.monotonic()
+        final = note in ("starting", "done", "failed")
+        if not final and now - self._last.get(name, 0.0) < _LINE_EVERY:
+            return
+        self._last[name] = now
+        count = f"{done}/{total}" if total is not None else str(done)
+        click.echo(f"{name}: {note or 'fetching'} ({count})", err=True)
