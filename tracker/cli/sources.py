@@ -154,5 +154,8 @@ class _ProgressDisplay:
         if not final and now - self._last.get(name, 0.0) < _LINE_EVERY:
             return
         self._last[name] = now
+        if note in ("starting", "failed"):
+            click.echo(f"{name}: {note}", err=True)
+            return
         count = f"{done}/{total}" if total is not None else str(done)
         click.echo(f"{name}: {note or 'fetching'} ({count})", err=True)
