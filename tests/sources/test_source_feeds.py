@@ -248,3 +248,9 @@ def test_author_fields_are_split_only_when_each_part_is_a_full_name(
     fields: list[str], expected: tuple[str, ...]
 ) -> None:
     assert split_authors(fields) == expected
+
+
+def test_arxiv_author_lists_are_split_even_around_one_word_names() -> None:
+    names = ["Rishi Mishra, Smriti, Balaji Srinivasan"]
+    assert split_authors(names) == ("Rishi Mishra, Smriti, Balaji Srinivasan",)
+    assert split_authors(names, name_lists=True) == ("Rishi Mishra", "Smriti", "Balaji Srinivasan")

@@ -140,7 +140,7 @@ def _item(entry: Mapping[str, Any]) -> tuple[str, Paper] | None:
     paper = Paper(
         title=title,
         abstract=abstract,
-        authors=entry_authors(entry, html=False),
+        authors=entry_authors(entry, html=False, name_lists=True),
         arxiv_id=ident.id,
         arxiv_version=ident.version,
         doi=venue_doi(doi_text) if isinstance(doi_text, str) else None,

@@ -227,12 +227,13 @@ def plain_text(html: str | None) -> str:
 _AUTHOR_SPLIT = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 
 
-def split_authors(names: list[str]) -> tuple[str, ...]:
+def split_authors(names: list[str], *, name_lists: bool = False) -> tuple[str, ...]:
     """Author names from feed fields: one per field, or one field listing several.
 
     A single field with several names ("Ada Lovelace, Alan Turing and Grace Hopper",
     "A. One; B. Two") is split when every part looks like a full name (two words or more), so
-    "Lovelace, Ada" stays one name.
+    "Lovelace, Ada" stays one name. With `name_lists` (arXiv's `dc:creator`, always a list of
+    "First Last" names), it is split whatever the parts look like: "Smriti" is a full name.
     """
     out: list[str] = []
     for raw in names:
@@ -240,19 +241,21 @@ def split_authors(names: list[str]) -> tuple[str, ...]:
         if not name:
             continue
         parts = [p for p in _AUTHOR_SPLIT.split(name) if p]
-        if len(parts) > 1 and all(len(p.split()) >= 2 for p in parts):
+        if len(parts) > 1 and (name_lists or all(len(p.split()) >= 2 for p in parts)):
             out.extend(parts)
         else:
             out.append(name)
     return tuple(out)
 
 
-def entry_authors(entry: Mapping[str, Any], *, html: bool = True) -> tuple[str, ...]:
+def entry_authors(
+    entry: Mapping[str, Any], *, html: bool = True, name_lists: bool = False
+) -> tuple[str, ...]:
     """The entry's authors (see `split_authors`); `html` as in `parse_feed`."""
     names = [str(a.get("name") or "") for a in entry.get("authors") or () if isinstance(a, Mapping)]
     if not names and entry.get("author"):
         names = [str(entry["author"])]
-    return split_authors([plain_text(n) if html else n for n in names])
+    return split_authors([plain_text(n) if html else n for n in names], name_lists=name_lists)
 
 
 def entry_date(entry: Mapping[str, Any]) -> dt.date | None:
