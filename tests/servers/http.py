@@ -6,7 +6,8 @@
         assert len(server.requests_to("/rss/cs.CR")) == 2
 
 A route answers with its replies in order and repeats the last one. A reply may be a `Reply`
-or a function of the `Request` that returns one (for paging by query parameters). Replies can
+or a function of the `Request` that returns one (for paging by query parameters, or to branch
+on the method and JSON body of a POST/PUT/PATCH/DELETE). Replies can
 delay (a server that never answers in time), omit Content-Length (a body that ends when the
 connection closes) or trickle. Unrouted paths answer 404.
 """
@@ -14,27 +15,33 @@ connection closes) or trickle. Unrouted paths answer 404.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass(frozen=True)
 class Request:
-    """A request the server received."""
+    """A request the server received (any method: a responder can branch on `method`)."""
 
     method: str
     path: str  # without the query
     query: Mapping[str, list[str]]
     headers: Mapping[str, str]
     target: str  # path and query as sent
+    body: bytes = b""
 
     def param(self, name: str, default: str = "") -> str:
         values = self.query.get(name)
         return values[0] if values else default
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
 
 
 @dataclass(frozen=True)
@@ -141,10 +148,17 @@ def _handler_for(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:
+        def _handle(self) -> None:
             parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
             request = Request(
-                "GET", parts.path, parse_qs(parts.query), dict(self.headers.items()), self.path
+                self.command,
+                parts.path,
+                parse_qs(parts.query),
+                dict(self.headers.items()),
+                self.path,
+                body,
             )
             reply = server._answer(request)
             if reply.delay and not server._wait(reply.delay):
@@ -152,6 +166,8 @@ def _handler_for(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
             # The client may have given up already (a timeout test): nothing to do then.
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self._send(reply)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
         def _send(self, reply: Reply) -> None:
             self.send_response(reply.status)

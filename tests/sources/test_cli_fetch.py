@@ -194,3 +194,10 @@ def test_fetch_shows_progress_lines_on_stderr(arxiv: tuple[LoopbackServer, dict[
     result = run_cli("fetch", *WINDOW, env=arxiv[1])
     assert "arxiv-api: starting\n" in result.stderr
     assert "usenix-sec-26: done (2/2)" in result.stderr
+
+
+def test_fetch_window_defaults_to_the_lookback_before_until(
+    arxiv: tuple[LoopbackServer, dict[str, str]],
+) -> None:
+    result = run_cli("fetch", "--until", "2026-01-19", env=arxiv[1])
+    assert "2026-01-16..2026-01-19: " in result.stderr  # arxiv.lookback_days is 3

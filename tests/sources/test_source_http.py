@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import gzip
+import json
 import socket
 import time
 
@@ -210,3 +211,17 @@ def test_a_library_session_sends_through_our_client(
     assert [r.headers["User-Agent"] for r in server.requests] == [USER_AGENT, USER_AGENT]
     with pytest.raises(HttpError, match="only GET"):
         session.post(server.url("/q"))
+
+
+def test_the_loopback_server_answers_other_methods_with_their_bodies(
+    server: LoopbackServer,
+) -> None:
+    # For reuse by other services' tests (the GitHub API posts JSON).
+    server.route(
+        "/repos/o/r/pulls", lambda r: Reply(201, json.dumps(r.json()).encode(), "application/json")
+    )
+    with requests.Session() as session:
+        answer = session.post(server.url("/repos/o/r/pulls"), json={"title": "x"}, timeout=5)
+    assert (answer.status_code, answer.json()) == (201, {"title": "x"})
+    (request,) = server.requests
+    assert (request.method, request.json()) == ("POST", {"title": "x"})

@@ -53,12 +53,11 @@ def fetch(
     """
     from tracker.catalog import Catalog
     from tracker.identity import PaperIndex
-    from tracker.sources import build_sources, fetch_all
-    from tracker.sources.arxiv_listing import arxiv_today
+    from tracker.sources import build_sources, default_window, fetch_all
 
     config = state.config
-    until_day = until.date() if until else arxiv_today()
-    since_day = since.date() if since else until_day - dt.timedelta(days=config.arxiv.lookback_days)
+    default_since, until_day = default_window(config, until.date() if until else None)
+    since_day = since.date() if since else default_since
     if since_day > until_day:
         raise InputError(f"--since {since_day} is after --until {until_day}")
     sources = build_sources(config, only=names or None)

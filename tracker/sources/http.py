@@ -137,7 +137,6 @@ class HttpClient:
         self._sleep = sleep
         self._wallclock = wallclock
         self._last: dict[str, float] = {}  # host key -> clock() when its last request ended
-        self.requests_sent = 0
 
     @classmethod
     def from_config(
@@ -237,7 +236,6 @@ class HttpClient:
 
     def _send(self, url: str, headers: dict[str, str]) -> HttpResponse:
         started = self._clock()
-        self.requests_sent += 1
         try:
             with self.session.get(
                 url, headers=headers, timeout=(self.timeout, self.timeout), stream=True
