@@ -1,9 +1,9 @@
 """Loopback HTTP servers that speak the real formats of the services tracker talks to.
 
-`http.py` is the scriptable server (`LoopbackServer`, `Reply`, `Request`); `arxiv.py` renders
+`loopback.py` is the scriptable server (`LoopbackServer`, `Reply`, `Request`); `arxiv.py` renders
 arXiv's API Atom and daily-listing RSS and serves the API's paging and id lookups.
 """
 
-from tests.servers.http import LoopbackServer, Reply, Request
+from tests.servers.loopback import LoopbackServer, Reply, Request
 
 __all__ = ["LoopbackServer", "Reply", "Request"]

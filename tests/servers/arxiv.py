@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from xml.sax.saxutils import escape, quoteattr
 
-from tests.servers.http import Reply, Request
+from tests.servers.loopback import Reply, Request
 from tracker.paper import Paper
 
 ATOM_TYPE = "application/atom+xml; charset=UTF-8"
