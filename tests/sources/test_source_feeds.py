@@ -8,6 +8,7 @@ import datetime as dt
 import time
 
 import pytest
+import requests
 
 from tests.servers import LoopbackServer, Reply
 from tests.sources.conftest import MakeHttp, fixture_bytes
@@ -19,7 +20,7 @@ from tracker.sources.feeds import (
     split_authors,
     strip_doctype,
 )
-from tracker.sources.http import HttpError
+from tracker.sources.http import HttpClient, HttpError
 
 SINCE = dt.date(2026, 1, 10)
 UNTIL = dt.date(2026, 1, 20)
@@ -254,3 +255,16 @@ def test_arxiv_author_lists_are_split_even_around_one_word_names() -> None:
     names = ["Rishi Mishra, Smriti, Balaji Srinivasan"]
     assert split_authors(names) == ("Rishi Mishra, Smriti, Balaji Srinivasan",)
     assert split_authors(names, name_lists=True) == ("Rishi Mishra", "Smriti", "Balaji Srinivasan")
+
+
+def test_plain_text_fields_keep_their_angle_brackets_and_html_fields_lose_their_tags() -> None:
+    body = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+        b"<entry><title>Bounds for $x&lt;y$ and $a &gt; b$</title>"
+        b'<summary type="html">&lt;p&gt;We &lt;b&gt;prove&lt;/b&gt; it.&lt;/p&gt;</summary></entry></feed>'
+    )
+    source = FeedSource(HttpClient(requests.Session()), FeedConfig("f", "http://e.org/f", "CCS"))
+    (entry,) = parse_feed(body, "http://e.org/f").entries
+    paper = source.entry_paper(entry, None)
+    assert paper is not None
+    assert (paper.title, paper.abstract) == ("Bounds for $x<y$ and $a > b$", "We prove it.")

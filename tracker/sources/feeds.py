@@ -341,10 +341,10 @@ class FeedSource(Source):
 
     def entry_paper(self, entry: Mapping[str, Any], date: dt.date | None) -> Paper | None:
         """One feed entry as a paper, or None when it has no title."""
-        title = plain_text(entry.get("title"))
+        title = _text(entry.get("title"), entry.get("title_detail"))
         if not title:
             return None
-        abstract = plain_text(_summary(entry))
+        abstract = _summary(entry)
         links: dict[str, str] = {}
         arxiv = None
         doi = _entry_doi(entry)
@@ -374,13 +374,20 @@ class FeedSource(Source):
         )
 
 
+def _text(value: object, detail: object) -> str:
+    """A field as text: HTML has its markup removed, plain text (`$x<y$`) is kept as is."""
+    kind = detail.get("type") if isinstance(detail, Mapping) else None
+    if kind == "text/plain":
+        return " ".join(str(value).split()) if value else ""
+    return plain_text(str(value) if value else "")
+
+
 def _summary(entry: Mapping[str, Any]) -> str:
-    summary = entry.get("summary")
-    if summary:
-        return str(summary)
+    if entry.get("summary"):
+        return _text(entry["summary"], entry.get("summary_detail"))
     for content in entry.get("content") or ():
         if content.get("value"):
-            return str(content["value"])
+            return _text(content["value"], content)
     return ""
 
 
