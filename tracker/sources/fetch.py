@@ -6,6 +6,7 @@ the callback it is given, and the outcome comes back as a `FetchReport`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -160,7 +161,7 @@ def fetch_all(
         for name in names:
             new_by_source[name] = new_by_source.get(name, 0) + 1
     reports = tuple(
-        r if r.status is Status.FAILED else _with_new(r, new_by_source.get(r.name, 0))
+        r if r.status is Status.FAILED else dataclasses.replace(r, new=new_by_source.get(r.name, 0))
         for r in partial
     )
     return FetchReport(
@@ -175,20 +176,6 @@ def fetch_all(
 
 def _failed(name: str, message: str, elapsed: float) -> SourceReport:
     return SourceReport(name, Status.FAILED, errors=1, elapsed=elapsed, error=message)
-
-
-def _with_new(report: SourceReport, new: int) -> SourceReport:
-    return SourceReport(
-        report.name,
-        report.status,
-        report.fetched,
-        new,
-        report.errors,
-        report.elapsed,
-        report.warnings,
-        report.notes,
-        report.error,
-    )
 
 
 # --- merging ---------------------------------------------------------------------------------
