@@ -240,10 +240,13 @@ def _build(cls: type, data: Mapping[str, Any], file: Path, prefix: str) -> Any:
             known = ", ".join(sorted(names))
             raise ConfigError(f"{where}: unknown setting '{prefix}{key}'", hint=f"known: {known}")
         values[key] = _convert(hints[key], value, file, f"{prefix}{key}", where)
-    try:
-        return cls(**values)
-    except TypeError as exc:  # a required field of a list item is missing
-        raise ConfigError(f"{file}:{_line(data, None)}: {prefix.rstrip('.')}: {exc}") from None
+    for f in dataclasses.fields(cls):
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if required and f.name not in values:
+            raise ConfigError(
+                f"{file}:{_line(data, None)}: missing required setting '{prefix}{f.name}'"
+            )
+    return cls(**values)
 
 
 def _convert(tp: Any, value: Any, file: Path, name: str, where: str) -> Any:
@@ -303,13 +306,12 @@ def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
         if not value:
             continue
         if section:
-            part = getattr(config, section)
-            config = dataclasses.replace(config, **{section: dataclasses.replace(part, **{name: value})})
+            part = dataclasses.replace(getattr(config, section), **{name: value})
+            config = dataclasses.replace(config, **{section: part})
         else:
             current = getattr(config, name)
-            config = dataclasses.replace(
-                config, **{name: Path(value) if isinstance(current, Path) else value}
-            )
+            new: Any = Path(value) if isinstance(current, Path) else value
+            config = dataclasses.replace(config, **{name: new})
     for var in TOKEN_ENV:
         if env.get(var):
             config = dataclasses.replace(config, github_token=Secret(env[var]))

@@ -96,7 +96,9 @@ def normalize_arxiv_id(text: str) -> str | None:
 _DOI_RE = re.compile(r"(10\.\d{4,9}/\S+)", re.IGNORECASE)
 _DOI_HOSTS = {"doi.org", "dx.doi.org", "www.doi.org"}
 # dl.acm.org/doi/10.1145/..., /doi/abs/..., /doi/pdf/..., /doi/fullHtml/...
-_ACM_PATH_RE = re.compile(r"^/doi/(?:(?:abs|pdf|full|fullHtml|epdf|book)/)?(?P<doi>10\.\d{4,9}/.+)$")
+_ACM_PATH_RE = re.compile(
+    r"^/doi/(?:(?:abs|pdf|full|fullHtml|epdf|book)/)?(?P<doi>10\.\d{4,9}/.+)$"
+)
 
 
 def normalize_doi(text: str) -> str | None:
@@ -135,6 +137,8 @@ def _clean_doi(doi: str) -> str:
 _LATEX_CMD_ARG = re.compile(r"\\[a-zA-Z]+\*?\s*\{([^{}]*)\}")
 _LATEX_CMD = re.compile(r"\\[a-zA-Z]+\*?")
 _LATEX_ESCAPE = re.compile(r"\\([&%$#_{}])")
+_LATEX_MATH = re.compile(r"\$([^$]*)\$")
+_APOSTROPHES = re.compile(r"['\u2019\u2018`]")
 # A hyphen (or Unicode hyphen/dash) joining two word pieces, maybe broken across a line.
 _HYPHEN_JOIN = re.compile(r"(\w)[-\u2010\u2011\u2012\u2013\u00ad]\s*(\w)")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -153,7 +157,7 @@ def normalize_title(title: str) -> str:
     text = _strip_latex(title)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.casefold().replace("&", " and ")
+    text = _APOSTROPHES.sub("", text.casefold()).replace("&", " and ")
     # Apply twice: overlapping matches such as `a-b-c` need a second pass.
     text = _HYPHEN_JOIN.sub(r"\1\2", _HYPHEN_JOIN.sub(r"\1\2", text))
     return " ".join(_NON_WORD.sub(" ", text).split())
@@ -168,6 +172,8 @@ def main_title(title: str) -> str:
 
 def _strip_latex(text: str) -> str:
     text = _LATEX_ESCAPE.sub(r"\1", text)
+    # Inside math, sub- and superscript marks are markup: $L_2$ reads "L2".
+    text = _LATEX_MATH.sub(lambda m: m.group(1).replace("_", "").replace("^", ""), text)
     previous = None
     while previous != text:  # nested commands: \textbf{\emph{X}}
         previous = text

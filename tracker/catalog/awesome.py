@@ -21,11 +21,10 @@ _HEADING = re.compile(r"^(?P<marks>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
 _ITEM = re.compile(r"^\s{0,3}(?:\d+[.)]|[-*+])\s+(?P<body>.*\S)\s*$")
 # [\[pdf\]](url), [[pdf]](url) and [pdf](url)
 _LINK = re.compile(
-    r"\[(?:\\?\[)?(?P<label>[A-Za-z][\w -]*?)(?:\\?\])?\]\((?P<url>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)\)"
+    r"\[(?:\\?\[)?(?P<label>[A-Za-z][\w -]*?)(?:\\?\])?\]"
+    r"\((?P<url>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)\)"
 )
-_HEAD = re.compile(
-    r"^(?P<title>.+?[.?!])\s+(?P<venue>[^.?!]*?)\s*(?P<year>(?:19|20)\d{2})\s*\.?$"
-)
+_HEAD = re.compile(r"^(?P<title>.+?[.?!])\s+(?P<venue>[^.?!]*?)\s*(?P<year>(?:19|20)\d{2})\s*\.?$")
 _MD_ESCAPED = re.compile(r"\\([\\`*_\[\]<>#|])")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 
@@ -97,9 +96,10 @@ def parse_item(body: str, section_id: str, line: int | None = None) -> Entry | s
     if first_link:
         for m in _LINK.finditer(body, first_link.start()):
             links.setdefault(m.group("label").strip().lower(), m.group("url"))
-    m = _HEAD.match(head.strip())
-    if not m:
+    head_match = _HEAD.match(head.strip())
+    if not head_match:
         return f"cannot read item '{_short(body)}' (expected `Title. Venue Year. [pdf](url)`)"
+    m = head_match
     title = _MD_ESCAPED.sub(r"\1", m.group("title"))
     if title.endswith("."):
         title = title[:-1]

@@ -51,7 +51,7 @@ def import_list(root: Path, source: Path, *, replace: bool = False) -> ImportRep
         papers_text = new_catalog_text(parsed.entries)
     else:
         index = catalog.index()
-        fresh = []
+        fresh: list[Entry] = []
         for entry in parsed.entries:
             (report.skipped if entry.paper in index else fresh).append(entry)
         report.added = catalog.add(fresh)

@@ -20,7 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from tracker.catalog.taxonomy import Taxonomy, load_taxonomy
 from tracker.errors import CatalogError, Problem
 from tracker.fsutil import write_files
-from tracker.identity import PaperIndex, normalize_doi, parse_arxiv_id, paper_ids
+from tracker.identity import PaperIndex, normalize_doi, paper_ids, parse_arxiv_id
 from tracker.paper import LINK_PDF, Paper
 from tracker.yamlio import dumps_yaml, line_of, load_yaml, loads_yaml
 
@@ -324,7 +324,8 @@ def is_valid_url(url: str) -> bool:
         parts = urlsplit(url)
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and "." in parts.hostname
+    host = parts.hostname or ""
+    return parts.scheme in ("http", "https") and "." in host
 
 
 def duplicate_problems(entries: list[Entry], path: str) -> list[Problem]:
@@ -363,7 +364,3 @@ def parse_papers_text(text: str, name: str, taxonomy: Taxonomy) -> list[Entry]:
     if problems:
         raise CatalogError(f"{name}: {len(problems)} problem(s)", problems)
     return entries
-
-
-def load_taxonomy_for(root: Path) -> Taxonomy:
-    return load_taxonomy(root / TAXONOMY_FILE)

@@ -105,8 +105,12 @@ def check(state: State, as_json: bool) -> None:
     for problem in problems:
         display = problem.__class__(_display(Path(problem.path)), problem.line, problem.message)
         if as_json:
-            click.echo(json.dumps({"path": display.path, "line": display.line,
-                                   "message": display.message}, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {"path": display.path, "line": display.line, "message": display.message},
+                    ensure_ascii=False,
+                )
+            )
         else:
             click.echo(str(display))
     click.echo(

@@ -1,0 +1,125 @@
+"""Configuration: file discovery, validation with file:line, environment overrides, secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+from tracker.config import Config, Secret, load_config
+from tracker.errors import ConfigError
+
+
+def test_defaults_apply_without_a_file(workdir: Path) -> None:
+    config = load_config(env={})
+    assert config.source is None
+    assert config.catalog_dir == workdir / "catalog"
+    assert "cs.CR" in config.arxiv.categories and config.http.delay >= 3
+    assert config.bot.max_proposals == 20
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "sub" / "tracker.yaml"
+    cfg.parent.mkdir()
+    cfg.write_text("catalog_dir: ../data/catalog\nhttp:\n  timeout: 5\n", "utf-8")
+    config = load_config(cfg, env={})
+    assert config.catalog_dir == cfg.parent / "../data/catalog"
+    assert config.http.timeout == 5.0
+    assert config.source == cfg
+
+
+def test_config_path_comes_from_the_environment(tmp_path: Path) -> None:
+    cfg = tmp_path / "elsewhere.yaml"
+    cfg.write_text("bot:\n  max_proposals: 5\n", "utf-8")
+    assert load_config(env={"TRACKER_CONFIG": str(cfg)}).bot.max_proposals == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("http:\n  timeout: soon\n", ":2: 'http.timeout' must be a number"),
+        ("arxiv:\n  categories: cs.CR\n", ":2: 'arxiv.categories' must be a list"),
+        ("bot:\n  max_proposals: -1\n", ":2: 'bot.max_proposals' must not be negative"),
+        ("catalog_dir: catalog\ncolour: red\n", ":2: unknown setting 'colour'"),
+        ("http:\n  timeout: [1\n", ": not valid YAML"),
+        ("- a list\n", ":1: the configuration must be a mapping of sections"),
+        (
+            "feeds:\n  - name: x\n    url: https://x.org/feed\n",
+            ":2: missing required setting 'feeds[0].venue'",
+        ),
+    ],
+)
+def test_invalid_settings_name_the_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    cfg = tmp_path / "tracker.yaml"
+    cfg.write_text(text, "utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(cfg, env={})
+    assert str(cfg) in str(info.value)
+    assert message in str(info.value)
+
+
+def test_environment_overrides_endpoints_and_repository(tmp_path: Path) -> None:
+    config = load_config(
+        env={
+            "TRACKER_ARXIV_API_URL": "http://127.0.0.1:9/api/query",
+            "TRACKER_ARXIV_RSS_URL": "http://127.0.0.1:9/rss",
+            "GITHUB_REPOSITORY": "owner/list",
+            "GITHUB_API_URL": "http://127.0.0.1:9/api/v3",
+            "GITHUB_TOKEN": "ghs_secret",
+            "TRACKER_CACHE_DIR": str(tmp_path / "cache"),
+        }
+    )
+    assert config.arxiv.api_url == "http://127.0.0.1:9/api/query"
+    assert config.arxiv.rss_url == "http://127.0.0.1:9/rss"
+    assert config.bot.repository == "owner/list"
+    assert config.bot.api_url == "http://127.0.0.1:9/api/v3"
+    assert config.cache_dir == tmp_path / "cache"
+    assert config.github_token == Secret("ghs_secret")
+
+
+def test_tracker_token_wins_over_the_actions_token() -> None:
+    config = load_config(env={"TRACKER_GITHUB_TOKEN": "pat", "GITHUB_TOKEN": "ghs"})
+    assert config.github_token is not None and config.github_token.reveal() == "pat"
+
+
+def test_the_token_never_shows_in_repr_or_str() -> None:
+    config = load_config(env={"GITHUB_TOKEN": "ghs_supersecret"})
+    assert "ghs_supersecret" not in repr(config)
+    assert "ghs_supersecret" not in str(config.github_token)
+    assert "ghs_supersecret" not in f"{config.github_token}"
+
+
+def test_a_missing_config_file_is_a_usage_error(workdir: Path) -> None:
+    result = run_cli("--config", "missing.yaml", "check")
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == "Error: configuration file not found: missing.yaml (check --config or $TRACKER_CONFIG)\n"
+    )
+
+
+def test_an_invalid_config_is_reported_before_any_work(workdir: Path) -> None:
+    (workdir / "tracker.yaml").write_text("catalog_dir: 3\n", "utf-8")
+    result = run_cli("check")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"Error: {workdir / 'tracker.yaml'}:1: 'catalog_dir' must be a path"
+    )
+
+
+def test_help_explains_every_command() -> None:
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    for command in ("import", "render", "check"):
+        assert command in result.stdout
+    assert "TRACKER_CONFIG" in result.stdout
+
+
+def test_default_config_matches_committed_file_defaults() -> None:
+    # The committed tracker.yaml documents the defaults; loading it must not change them.
+    repo = Path(__file__).resolve().parent.parent
+    committed = load_config(repo / "tracker.yaml", env={})
+    defaults = Config()
+    assert committed.arxiv == defaults.arxiv
+    assert committed.http == defaults.http
