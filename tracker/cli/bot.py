@@ -179,13 +179,18 @@ def schedule(state: State, once: bool) -> None:
     from tracker.schedule import serve
 
     config = state.config
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
-    )
     if once:
         report = run_job(config)
         for line in report.summary():
-            logging.getLogger("tracker.schedule").info(line)
+            click.echo(line, err=True)
         sys.exit(report.exit_code)
-    serve(lambda: run_job(config), config.schedule)
+    handler = logging.StreamHandler(click.get_text_stream("stderr"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("tracker")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        serve(lambda: run_job(config), config.schedule)
+    finally:
+        logger.removeHandler(handler)
     sys.exit(EXIT_OK)
