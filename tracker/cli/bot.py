@@ -184,7 +184,7 @@ def schedule(state: State, once: bool) -> None:
         for line in report.summary():
             click.echo(line, err=True)
         sys.exit(report.exit_code)
-    handler = logging.StreamHandler(click.get_text_stream("stderr"))
+    handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logger = logging.getLogger("tracker")
     logger.addHandler(handler)
