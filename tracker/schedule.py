@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -171,7 +172,9 @@ def serve(job: Callable[[], Any], schedule: ScheduleConfig, *, run_now: bool = F
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info(STOPPING.format(signal=signal.Signals(signum).name))
-        scheduler.shutdown(wait=False)
+        # Not in the handler itself: the signal may interrupt the main thread while it holds
+        # the executor's lock (submitting a job), and shutdown needs that lock.
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}, daemon=True).start()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
