@@ -150,6 +150,10 @@ class BotConfig:
     max_open_prs: int = 3
     author_name: str = "tracker-bot"
     author_email: str = "tracker-bot@users.noreply.github.com"
+    timeout: float = 30.0  # seconds for each GitHub request
+    retries: int = 3  # retries of reads and content-addressed writes; other writes: never
+    retry_backoff: float = 1.0  # first backoff in seconds, doubled on each retry
+    rate_limit_max_wait: float = 300.0  # wait for a rate-limit reset up to this many seconds
 
 
 @dataclass(frozen=True)

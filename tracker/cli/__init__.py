@@ -80,5 +80,6 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
+from tracker.cli import bot as _bot  # noqa: E402,F401  (registers the commands)
 from tracker.cli import catalog as _catalog  # noqa: E402,F401  (registers the commands)
 from tracker.cli import sources as _sources  # noqa: E402,F401  (registers `fetch`)

@@ -1,0 +1,44 @@
+"""The nightly GitHub Actions workflow keeps its promises."""
+
+from __future__ import annotations
+
+import re
+
+from ruamel.yaml import YAML
+
+from tests.conftest import REPO
+
+WORKFLOW = REPO / ".github" / "workflows" / "nightly.yml"
+
+
+def _load() -> dict:  # type: ignore[type-arg]
+    return YAML(typ="safe").load(WORKFLOW.read_text("utf-8"))
+
+
+def test_it_runs_on_a_cron_and_by_hand_with_since_and_dry_run() -> None:
+    triggers = _load()["on"]
+    assert triggers["schedule"] == [{"cron": "30 4 * * 1-5"}]
+    assert set(triggers["workflow_dispatch"]["inputs"]) == {"since", "dry-run"}
+
+
+def test_it_has_least_privilege_and_never_overlaps() -> None:
+    data = _load()
+    assert data["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert data["concurrency"]["group"] == "tracker-nightly"
+
+
+def test_every_action_is_pinned_by_a_full_commit_sha() -> None:
+    uses = re.findall(r"uses:\s*(\S+)", WORKFLOW.read_text("utf-8"))
+    assert uses
+    assert all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses), uses
+
+
+def test_it_installs_cpu_torch_caches_pip_and_runs_tracker_run() -> None:
+    text = WORKFLOW.read_text("utf-8")
+    assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in text
+    assert "cache: pip" in text
+    assert "tracker run" in text
+    assert (
+        "TRACKER_GITHUB_TOKEN: ${{ steps.app.outputs.token || secrets.TRACKER_BOT_TOKEN || github.token }}"
+        in text
+    )

@@ -1,0 +1,196 @@
+"""The bot's commands: `tracker run` (the nightly job) and `tracker schedule` (its daemon)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from tracker.cli import State, main
+from tracker.config import Config
+from tracker.errors import EXIT_OK, TrackerError
+
+if TYPE_CHECKING:
+    from tracker.pipeline import Classifier, Fetch, RunReport
+
+NO_TOKEN = (
+    "No GitHub token or repository configured (GITHUB_TOKEN or TRACKER_GITHUB_TOKEN, and "
+    "GITHUB_REPOSITORY): dry run."
+)
+DRY_RUN_HEADER = "--- pull request (dry run) ---"
+
+
+class StageMissing(TrackerError):
+    """A pipeline stage this build does not have yet."""
+
+
+def today_in(config: Config) -> dt.date:
+    """Today's date in the schedule's time zone (the night the run belongs to)."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(config.schedule.timezone)).date()
+
+
+def collaborators(config: Config) -> tuple[Fetch, Classifier]:
+    """The real sources (as one fetch function) and the trained classifier."""
+    raise StageMissing(
+        "the sources and classifier stages are not part of this build yet",
+        hint="`tracker run` needs tracker.sources and tracker.classify; see README",
+    )
+
+
+def run_job(
+    config: Config,
+    *,
+    since: dt.date | None = None,
+    today: dt.date | None = None,
+    dry_run: bool = False,
+    write: bool = True,
+    fetch: Fetch | None = None,
+    classifier: Classifier | None = None,
+    write_interval: float = 1.0,
+) -> RunReport:
+    """Wire the pipeline from `config` and run it once. Dry run when asked, or when no token or
+    repository is configured; with both, even a dry run reads GitHub (open pull requests and
+    rejections count)."""
+    from tracker.pipeline import run
+    from tracker.publish.github import GitHubClient
+    from tracker.publish.publisher import Publisher, catalog_repo_path
+
+    if fetch is None or classifier is None:
+        fetch, classifier = collaborators(config)
+    configured = bool(config.github_token) and bool(config.bot.repository)
+    publisher = None
+    if configured:
+        client = GitHubClient.connect(
+            config.bot, config.github_token, write_interval=write_interval
+        )
+        publisher = Publisher(client, config.bot, catalog_repo_path(config.catalog_dir))
+    report = run(
+        config,
+        fetch=fetch,
+        classifier=classifier,
+        today=today or today_in(config),
+        since=since,
+        publisher=publisher,
+        dry_run=dry_run or not configured,
+        write=write,
+    )
+    if not configured:
+        report.notes.insert(0, NO_TOKEN)
+    return report
+
+
+def _date(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value is not None else None
+
+
+@main.command("run")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Fetch papers announced since DATE (default: the sources' look-back window).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Open no pull request: write the catalog changes to the working tree and print the "
+    "pull request. The default when no token or repository is configured.",
+)
+@click.option(
+    "--no-write",
+    is_flag=True,
+    help="With a dry run, write nothing: print the changes as a diff (implies --dry-run).",
+)
+@click.option(
+    "--date",
+    "today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Run as if today were DATE: the branch name and the date added (for replays).",
+)
+@click.pass_obj
+def run_cmd(
+    state: State,
+    since: dt.datetime | None,
+    dry_run: bool,
+    no_write: bool,
+    today: dt.datetime | None,
+) -> None:
+    """Run the nightly job: fetch new papers, drop known ones, classify, and propose the
+    relevant ones in one pull request (branch tracker/YYYY-MM-DD).
+
+    Known papers are those in the catalog, in an open tracker pull request, or rejected
+    (catalog/rejected.yaml and closed tracker pull requests). A rerun on the same day changes
+    nothing. Exit code 3 means some sources failed and the others' papers were used.
+
+    Example: tracker run --dry-run
+    """
+    config = state.config
+    dry_run = dry_run or no_write
+    report = run_job(
+        config, since=_date(since), today=_date(today), dry_run=dry_run, write=not no_write
+    )
+    if report.dry_run and report.proposals:
+        click.echo(DRY_RUN_HEADER)
+        click.echo(report.title)
+        click.echo("")
+        click.echo(report.body)
+        if no_write:
+            click.echo(_diff(config, report), nl=False)
+    for line in report.summary():
+        click.echo(line, err=True)
+    sys.exit(report.exit_code)
+
+
+def _diff(config: Config, report: RunReport) -> str:
+    """A unified diff of the catalog changes against the working tree."""
+    out: list[str] = []
+    folder = config.catalog_dir
+    for path, text in sorted(report.files.items()):
+        local = folder / Path(path).name
+        old = local.read_text(encoding="utf-8") if local.exists() else ""
+        out.extend(
+            difflib.unified_diff(
+                old.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                fromfile=f"a/{path}",
+                tofile=f"b/{path}",
+            )
+        )
+    return "".join(out)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run the job once now and exit with its exit code.")
+@click.pass_obj
+def schedule(state: State, once: bool) -> None:
+    """Run the nightly job as a daemon, on `schedule.cron` in `schedule.timezone` (crontab
+    syntax: '30 4 * * 1-5' is 04:30 Monday to Friday). Runs never overlap, missed runs
+    coalesce into one, and each run's report goes to the log (stderr). Stops on SIGTERM or
+    Ctrl-C after the running job.
+
+    Example: tracker schedule --once
+    """
+    from tracker.schedule import serve
+
+    config = state.config
+    if once:
+        report = run_job(config)
+        for line in report.summary():
+            click.echo(line, err=True)
+        sys.exit(report.exit_code)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("tracker")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        serve(lambda: run_job(config), config.schedule)
+    finally:
+        logger.removeHandler(handler)
+    sys.exit(EXIT_OK)
