@@ -125,6 +125,19 @@ def test_a_refused_connection_is_retried_then_reported(
     assert clock.sleeps == [1.0, 2.0]
 
 
+def test_a_host_that_does_not_resolve_is_retried_once_and_says_so(
+    make_http: MakeHttp, clock: FakeClock
+) -> None:
+    # .invalid never resolves (RFC 2606): what a machine without a network sees for any host.
+    with pytest.raises(HttpError) as caught:
+        make_http(retries=4).get("http://rss.arxiv.invalid/rss/cs.CR")
+    assert clock.sleeps == [1.0]  # one retry, not the whole budget
+    assert "failed after 2 attempt(s): cannot resolve rss.arxiv.invalid: no network" in str(
+        caught.value
+    )
+    assert caught.value.hint == "check the network connection and the URL in the configuration"
+
+
 def test_a_404_is_not_retried(server: LoopbackServer, make_http: MakeHttp) -> None:
     with pytest.raises(HttpError, match="HTTP 404") as caught:
         make_http().get(server.url("/missing"))

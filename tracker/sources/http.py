@@ -11,7 +11,8 @@ through `ClientSession`):
   configuration says: arXiv's terms of use ask for one request every three seconds;
 - retries with exponential backoff after HTTP 429, any 5xx, connection errors and timeouts,
   waiting at least as long as a `Retry-After` header asks (capped by `max_backoff`: a server
-  asking for longer is not retried);
+  asking for longer is not retried); a host name that does not resolve is retried once only
+  (without a network, a run fails in seconds, not minutes);
 - a size limit (`max_bytes`), checked against Content-Length and again while the body streams
   (on the decoded bytes, so a compressed bomb is cut off too);
 - our User-Agent, which carries a contact address.
@@ -38,6 +39,7 @@ from tracker.sources.base import SourceError
 
 ARXIV_MIN_DELAY = 3.0  # seconds between two requests to arXiv, a floor no setting can lower
 DEADLINE_FACTOR = 5  # a whole response may take at most this many timeouts
+UNRESOLVED_ATTEMPTS = 2  # tries of a request whose host name does not resolve
 _CHUNK = 64 * 1024
 _RETRY_STATUS = frozenset({429}) | frozenset(range(500, 600))
 _MAX_URL_IN_MESSAGE = 160
@@ -182,6 +184,7 @@ class HttpClient:
             headers["Accept"] = accept
         attempts = self.retries + 1
         last_problem = ""
+        hint = "the service may be down or rate-limiting; the next run will try again"
         for attempt in range(attempts):
             self._wait_turn(url)
             try:
@@ -189,6 +192,11 @@ class HttpClient:
             except _Retryable as exc:
                 last_problem = exc.message
                 wait = self._backoff(attempt, exc.retry_after)
+                if exc.unresolved:
+                    # A name that does not resolve is retried once (a DNS hiccup), not for
+                    # minutes: without a network every source would wait out its backoff.
+                    attempts = min(attempts, UNRESOLVED_ATTEMPTS)
+                    hint = "check the network connection and the URL in the configuration"
             else:
                 if check is None:
                     return response
@@ -210,9 +218,9 @@ class HttpClient:
                 )
             self._sleep(wait)
         raise HttpError(
-            f"GET {short_url(url)} failed after {attempts} attempt(s): {last_problem}",
+            f"GET {short_url(url)} failed after {attempt + 1} attempt(s): {last_problem}",
             url,
-            hint="the service may be down or rate-limiting; the next run will try again",
+            hint=hint,
         )
 
     # --- internals ---------------------------------------------------------------------------
@@ -258,6 +266,11 @@ class HttpClient:
         except (requests.Timeout, urllib3.exceptions.TimeoutError):
             raise _Retryable(f"no answer within the timeout of {self.timeout:g} s") from None
         except (requests.ConnectionError, urllib3.exceptions.HTTPError) as exc:
+            if _unresolved(exc):
+                host = urlsplit(url).hostname
+                raise _Retryable(
+                    f"cannot resolve {host}: no network, or DNS is failing", unresolved=True
+                ) from None
             raise _Retryable(f"connection failed ({_reason(exc)})") from None
         except requests.RequestException as exc:  # invalid URL, too many redirects, ...
             raise HttpError(f"GET {short_url(url)}: {_reason(exc)}", url) from None
@@ -298,10 +311,26 @@ class HttpClient:
 
 
 class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, unresolved: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+        self.unresolved = unresolved
+
+
+def _unresolved(exc: Exception) -> bool:
+    """Whether `exc` (requests' or urllib3's) comes from a host name that did not resolve."""
+    seen: Exception | None = exc
+    for _ in range(5):  # requests wraps urllib3's MaxRetryError, which holds the reason
+        if seen is None:
+            return False
+        if isinstance(seen, urllib3.exceptions.NameResolutionError):
+            return True
+        inner = seen.args[0] if seen.args and isinstance(seen.args[0], Exception) else None
+        seen = getattr(seen, "reason", None) or inner
+    return False
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
