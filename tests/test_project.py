@@ -17,7 +17,7 @@ def _readme_commands() -> list[str]:
 def test_readme_opens_with_an_install_and_run_command_and_a_test_command() -> None:
     install, test = _readme_commands()
     assert "pip install torch==2.13.0 -e '.[test]'" in install
-    assert ".venv/bin/tracker " in install
+    assert install.endswith(".venv/bin/tracker run --dry-run")
     assert test == ".venv/bin/python -m pytest"
 
 

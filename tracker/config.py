@@ -154,6 +154,7 @@ class BotConfig:
     retries: int = 3  # retries of reads and content-addressed writes; other writes: never
     retry_backoff: float = 1.0  # first backoff in seconds, doubled on each retry
     rate_limit_max_wait: float = 300.0  # wait for a rate-limit reset up to this many seconds
+    write_interval: float = 1.0  # seconds between two writes: GitHub asks integrators to space them
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from tracker.catalog.render import render_all
 from tracker.catalog.store import PAPERS_FILE, Catalog
 from tracker.classify.result import Classification
 from tracker.config import Config
-from tracker.errors import EXIT_OK, EXIT_PARTIAL
+from tracker.errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
 from tracker.fsutil import write_files
 from tracker.identity import PaperIndex
 from tracker.paper import Paper
@@ -40,6 +40,8 @@ from tracker.publish.rejected import (
     updated_text,
 )
 from tracker.publish.state import derive_rejections, open_papers
+from tracker.sources import FetchReport, Source, Status, default_window, fetch_all
+from tracker.sources.fetch import FetchProgress
 
 log = logging.getLogger(__name__)
 
@@ -49,30 +51,106 @@ DRY_RUN_NO_WRITE = "Dry run with --no-write: nothing written."
 OPENED = "Opened pull request #{number}: {url}"
 ADOPTED = "Pull request #{number} already existed for {branch}: {url}"
 
+SOURCE_OK = "Source {name}: {count} papers."
+SOURCE_FAILED = "Source {name} failed: {error}"
+SOME_FAILED = "Some sources failed ({names}): the others' papers were used; exit code 3 says so."
+ALL_FAILED = "Every source failed ({names}): nothing was fetched, nothing is proposed."
+
 KNOWN_CATALOG = "catalog"
 KNOWN_OPEN = "open"
 KNOWN_REJECTED = "rejected"
 
 
 class Classifier(Protocol):
-    """What the pipeline needs of the classify stage."""
+    """What the pipeline needs of the classify stage. The pipeline reads it only when there
+    is something to classify, so a night with no candidates never loads a model."""
 
-    threshold: float
-    version: str
+    @property
+    def threshold(self) -> float: ...
+
+    @property
+    def version(self) -> str: ...
 
     def classify(self, papers: Sequence[Paper]) -> list[Classification]: ...
 
 
+class LazyClassifier:
+    """A `Classifier` loaded on first use, by `load`."""
+
+    def __init__(self, load: Callable[[], Classifier]) -> None:
+        self._load = load
+        self._model: Classifier | None = None
+
+    @property
+    def model(self) -> Classifier:
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    @property
+    def threshold(self) -> float:
+        return self.model.threshold
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    def classify(self, papers: Sequence[Paper]) -> list[Classification]:
+        return self.model.classify(papers)
+
+
 @dataclass(frozen=True)
 class Fetched:
-    """What the sources gave: papers (merged across sources), counts per source, failures."""
+    """What the sources gave.
+
+    Fields:
+        papers: the papers, merged across sources (known ones included: the pipeline drops
+            them and counts why).
+        per_source: records delivered by each source that did not fail.
+        failed: why each failed source failed.
+        warnings: what needs a look, per source that delivered (an empty weekday listing, a
+            search that found nothing); such a source still counts as working.
+        window: the days fetched (both included), when known.
+    """
 
     papers: Sequence[Paper]
     per_source: dict[str, int] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    window: tuple[dt.date, dt.date] | None = None
+
+    @classmethod
+    def from_report(cls, report: FetchReport) -> Fetched:
+        """The outcome of `tracker.sources.fetch_all`."""
+        failed = {s.name: s.error or "failed" for s in report.sources if s.status is Status.FAILED}
+        working = [s for s in report.sources if s.name not in failed]
+        return cls(
+            papers=report.papers,
+            per_source={s.name: s.fetched for s in working},
+            failed=failed,
+            warnings={s.name: s.warnings for s in working if s.warnings},
+            window=(report.since, report.until),
+        )
 
 
-Fetch = Callable[[dt.date | None], Fetched]
+# fetch(since, today): the papers announced from `since` (None: the sources' default window)
+# up to the run's date.
+Fetch = Callable[[dt.date | None, dt.date], Fetched]
+
+
+def source_fetch(
+    config: Config, sources: Sequence[Source], progress: FetchProgress | None = None
+) -> Fetch:
+    """A `Fetch` over `sources`: `tracker.sources.fetch_all` for the window from `since` (or
+    the last `arxiv.lookback_days` days) to the run's date, nothing dropped as known (the
+    pipeline does that, against the catalog, open pull requests and rejections)."""
+
+    def fetch(since: dt.date | None, today: dt.date) -> Fetched:
+        default_since, until = default_window(config, today)
+        report = fetch_all(sources, since or default_since, until, None, progress)
+        return Fetched.from_report(report)
+
+    return fetch
 
 
 @dataclass
@@ -96,7 +174,13 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_PARTIAL if self.stats.failed_sources else EXIT_OK
+        """0; 3 when some sources failed, even if a pull request was opened with the others'
+        papers (a partial night still publishes, and the exit code still says something
+        failed); 1 when every source failed."""
+        s = self.stats
+        if s.failed_sources and not s.per_source:
+            return EXIT_FAILURE
+        return EXIT_PARTIAL if s.failed_sources else EXIT_OK
 
     def summary(self) -> list[str]:
         """Human-readable lines for stderr and the scheduler's log."""
@@ -105,16 +189,26 @@ class RunReport:
         if self.skipped:
             lines.append(self.skipped)
             return [*lines, f"Finished in {self.seconds:.1f} s."]
+        for name, count in sorted(s.per_source.items()):
+            lines.append(SOURCE_OK.format(name=name, count=count))
+            lines.extend(f"  warning: {w}" for w in s.source_warnings.get(name, ()))
         for name, why in sorted(s.failed_sources.items()):
-            lines.append(f"Source {name} failed: {why}")
+            lines.append(SOURCE_FAILED.format(name=name, error=why))
         known = s.known_catalog + s.known_open + s.known_rejected
-        lines.append(
-            f"{self.date}: fetched {s.fetched}, known {known}"
-            f" (catalog {s.known_catalog}, open PRs {s.known_open}, rejected {s.known_rejected}),"
-            f" classified {s.candidates}, in scope {s.in_scope}, proposed {s.proposed}"
-            f" (model {s.model_version or 'unknown'}, threshold {s.threshold:.2f})."
+        model = (
+            f"model {s.model_version or 'unknown'}, threshold {s.threshold:.2f}"
+            if s.candidates
+            else "no model loaded: nothing to classify"
         )
-        if not self.proposals:
+        lines.append(
+            f"{self.date}: fetched {s.fetched}{_window(s.window)}, known {known}"
+            f" (catalog {s.known_catalog}, open PRs {s.known_open}, rejected {s.known_rejected}),"
+            f" classified {s.candidates}, in scope {s.in_scope}, proposed {s.proposed} ({model})."
+        )
+        if s.failed_sources:
+            names = ", ".join(sorted(s.failed_sources))
+            lines.append((SOME_FAILED if s.per_source else ALL_FAILED).format(names=names))
+        if not self.proposals and self.exit_code != EXIT_FAILURE:
             lines.append(NOTHING_NEW)
         if self.published is not None:
             p = self.published
@@ -123,6 +217,10 @@ class RunReport:
             lines.extend(p.warnings)
         lines.append(f"Finished in {self.seconds:.1f} s.")
         return lines
+
+
+def _window(window: tuple[dt.date, dt.date] | None) -> str:
+    return f" ({window[0]}..{window[1]})" if window else ""
 
 
 def run(
@@ -206,11 +304,11 @@ def _compute(
     stats = report.stats
     stats.since = since
     stats.cap = config.bot.max_proposals
-    stats.threshold = classifier.threshold
-    stats.model_version = classifier.version
-    fetched = fetch(since)
+    fetched = fetch(since, today)
     stats.per_source = dict(fetched.per_source)
     stats.failed_sources = dict(fetched.failed)
+    stats.source_warnings = dict(fetched.warnings)
+    stats.window = fetched.window
     stats.fetched = len(fetched.papers)
 
     candidates: list[Paper] = []
@@ -229,7 +327,11 @@ def _compute(
             seen.add(paper, None)
             candidates.append(paper)
     stats.candidates = len(candidates)
-    verdicts = classifier.classify(candidates) if candidates else []
+    verdicts: list[Classification] = []
+    if candidates:
+        verdicts = classifier.classify(candidates)
+        stats.threshold = classifier.threshold
+        stats.model_version = classifier.version
 
     selection = select(verdicts, cap=config.bot.max_proposals, today=today)
     report.proposals = selection.proposals

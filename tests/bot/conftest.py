@@ -1,5 +1,7 @@
-"""The bot's test harness: the loopback GitHub server holding a copy of the real catalog, a fake
-clock (no test waits for real), and a classifier that answers from the shared stream's labels."""
+"""The bot's test harness: loopback arXiv (daily listing RSS and export API) and GitHub servers,
+the GitHub one holding a copy of the real catalog; `tracker run` wired to both through the real
+sources and publisher; a fake clock for the pipeline-level tests (no test waits for real); and
+the classifier the end-to-end tests run with (`e2e_classifier`)."""
 
 from __future__ import annotations
 
@@ -11,15 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO, Result, run_cli
+from tests.servers import LoopbackServer, Reply
+from tests.servers.arxiv import RSS_TYPE, ArxivApi, listing_rss
 from tests.servers.github import GitHubServer
 from tracker.catalog.taxonomy import Taxonomy, load_taxonomy
 from tracker.classify.result import Classification, Neighbor, SectionScore
-from tracker.config import BotConfig, Config, Secret
+from tracker.cli import bot as bot_cli
+from tracker.config import ArxivConfig, BotConfig, Config, HttpConfig, Secret
 from tracker.paper import Paper
-from tracker.pipeline import Fetched, RunReport, run
+from tracker.pipeline import Classifier, RunReport, run, source_fetch
 from tracker.publish.github import GitHubClient
 from tracker.publish.publisher import Publisher
+from tracker.sources import build_sources
 
 TOKEN = "ghp_TestTokenThatMustNeverBePrinted0042"
 NIGHT = dt.date(2026, 3, 16)
@@ -115,13 +121,179 @@ def oracle(rows: Sequence[dict[str, object]] | None = None, **options: object) -
     return OracleClassifier(load_taxonomy(REPO / "catalog" / "taxonomy.yaml"), labels, **options)  # type: ignore[arg-type]
 
 
+# A stream row whose title and authors try every injection a PR body or a rendered list could
+# suffer; its abstract is an in-scope paper's, so any sensible classifier proposes it.
+HOSTILE_ROW: dict[str, object] = {
+    "id": "2603.19999",
+    "title": (
+        "Backdoors <img src=x onerror=alert(1)> <script>alert(1)</script> | x | y @octocat "
+        "[click me](https://evil.example/login) https://evil.example/phish www.evil.example "
+        "#1 GH-2 ~~gone~~ **bold** `code` &#64;octocat --> <!-- end"
+    ),
+    "abstract": next(str(r["abstract"]) for r in stream_rows() if r["id"] == "2603.12681"),
+    "authors": ["@admin", "Eve <eve@evil.example>", "Mallory | Bob"],
+    "categories": ["cs.CR"],
+    "comment": None,
+    "announced": "2026-03-16",
+    "in_scope": True,
+    "section": "针对迁移的攻击",
+}
+
+
+def e2e_classifier() -> Classifier:
+    """The classifier `tracker run` gets in the end-to-end tests.
+
+    The label double, until the trained classifier lands on main; then this returns the real
+    model from models/ (loaded once per session) and nothing else changes: the end-to-end tests
+    derive what to expect from this classifier's verdicts, never from the labels."""
+    return oracle([HOSTILE_ROW, *stream_rows()])
+
+
+def expected_proposals(classifier: Classifier, papers: Sequence[Paper], cap: int = 20) -> list[str]:
+    """The arXiv ids `classifier` puts in scope among `papers`, most relevant first, capped."""
+    verdicts = sorted(
+        (c for c in classifier.classify(papers) if c.in_scope),
+        key=lambda c: (-c.relevance, c.paper.arxiv_id or ""),
+    )
+    return [c.paper.arxiv_id or "" for c in verdicts[:cap]]
+
+
+# --- arXiv on a loopback server ----------------------------------------------------------------
+
+CATEGORIES = ArxivConfig().categories
+
+
+class ArxivServer:
+    """One night of arXiv: the daily listing of `CATEGORIES` as RSS at `<rss_url>/cs.CR+...`,
+    and the export API's search (`api`, by default the same papers) at `api_url`."""
+
+    def __init__(self, server: LoopbackServer) -> None:
+        self.server = server
+        self.rss_url = server.url("/rss")
+        self.api_url = server.url("/api/query")
+        self.listing_path = "/rss/" + "+".join(CATEGORIES)
+        self.api = ArxivApi([])
+
+    def serve(
+        self, papers: Sequence[Paper], night: dt.date, *, api: Sequence[Paper] | None = None
+    ) -> None:
+        body = listing_rss(papers, night, CATEGORIES)
+        self.server.route(self.listing_path, Reply(body=body, content_type=RSS_TYPE))
+        searched = list(papers) if api is None else list(api)
+        self.api = ArxivApi([p.replace(submitted=p.submitted or night) for p in searched])
+        self.server.route("/api/query", self.api)
+
+    def fail_listing(self, status: int = 503) -> None:
+        self.server.route(self.listing_path, Reply(status, b"unavailable", "text/plain"))
+
+
+@pytest.fixture
+def arxiv() -> Iterator[ArxivServer]:
+    with LoopbackServer() as server:
+        yield ArxivServer(server)
+
+
+# --- `tracker run` in-process, against both servers ----------------------------------------------
+
+# Fast settings for loopback servers: no delays, one retry, no backoff, no pause between writes.
+FAST_SETTINGS: dict[str, dict[str, object]] = {
+    "http": {"delay": 0, "retries": 1, "backoff": 0},
+    "bot": {"timeout": 2, "retries": 1, "retry_backoff": 0, "write_interval": 0},
+}
+
+
+def write_config(root: Path, **changes: dict[str, object]) -> None:
+    """`root/tracker.yaml` with `FAST_SETTINGS` updated by `changes` (section -> settings)."""
+    sections = {name: dict(values) for name, values in FAST_SETTINGS.items()}
+    for name, values in changes.items():
+        sections.setdefault(name, {}).update(values)
+    # JSON is YAML: one flow mapping per section.
+    text = "".join(f"{name}: {json.dumps(values)}\n" for name, values in sections.items())
+    (root / "tracker.yaml").write_text(text, "utf-8")
+
+
+@dataclass
+class Bot:
+    """`tracker run` in a scratch checkout, reading arXiv from `arxiv` and, when `github` is
+    set, publishing to it with a token."""
+
+    root: Path
+    arxiv: ArxivServer
+    classifier: Classifier
+    github: GitHubServer | None = None
+
+    def run(
+        self,
+        *args: str,
+        night: dt.date = NIGHT,
+        papers: Sequence[Paper] | None = None,
+        api: Sequence[Paper] | None = None,
+    ) -> Result:
+        """Serve `papers` (default: the fixture night) as `night`'s listing, then run
+        `tracker run --date NIGHT ARGS`."""
+        self.arxiv.serve(stream_papers() if papers is None else papers, night, api=api)
+        return run_cli("run", "--date", night.isoformat(), *args)
+
+    @property
+    def gh(self) -> GitHubServer:
+        """The loopback GitHub (for the `bot` fixture; `local_bot` has none)."""
+        assert self.github is not None, "a dry-run bot has no GitHub"
+        return self.github
+
+    def configure(self, **changes: dict[str, object]) -> None:
+        """Change settings of tracker.yaml (section -> settings), keeping the fast ones."""
+        write_config(self.root, **changes)
+
+
+def _bot(
+    root: Path, arxiv: ArxivServer, monkeypatch: pytest.MonkeyPatch, github: GitHubServer | None
+) -> Bot:
+    write_config(root)
+    monkeypatch.setenv("TRACKER_ARXIV_RSS_URL", arxiv.rss_url)
+    monkeypatch.setenv("TRACKER_ARXIV_API_URL", arxiv.api_url)
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    if github is not None:
+        monkeypatch.setenv("GITHUB_API_URL", github.api_url)
+        monkeypatch.setenv("GITHUB_REPOSITORY", github.full_name)
+        monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    classifier = e2e_classifier()
+    monkeypatch.setattr(bot_cli, "load_classifier", lambda config: classifier)
+    return Bot(root, arxiv, classifier, github)
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubServer]:
+    """The catalog repository on a loopback GitHub (on the real clock, as `tracker run` is)."""
+    with GitHubServer(files=catalog_files(), token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def bot(
+    seeded: Path, arxiv: ArxivServer, github: GitHubServer, monkeypatch: pytest.MonkeyPatch
+) -> Bot:
+    """`tracker run` publishing to the loopback GitHub."""
+    return _bot(seeded, arxiv, monkeypatch, github)
+
+
+@pytest.fixture
+def local_bot(seeded: Path, arxiv: ArxivServer, monkeypatch: pytest.MonkeyPatch) -> Bot:
+    """`tracker run` without a token: a dry run on the scratch checkout."""
+    return _bot(seeded, arxiv, monkeypatch, None)
+
+
+# --- the pipeline in-process, on a fake clock ----------------------------------------------------
+
+
 @dataclass
 class Harness:
-    """One repository on the loopback server and the bot pointed at it."""
+    """One repository on the loopback GitHub server and the pipeline pointed at it, with the
+    real sources reading `arxiv` and the GitHub client on a fake clock (rate-limit waits)."""
 
     server: GitHubServer
     clock: FakeClock
     config: Config
+    arxiv: ArxivServer
 
     def client(self) -> GitHubClient:
         return GitHubClient.connect(
@@ -139,16 +311,16 @@ class Harness:
         self,
         today: dt.date = NIGHT,
         papers: Sequence[Paper] | None = None,
-        classifier: OracleClassifier | None = None,
+        classifier: Classifier | None = None,
         *,
         dry_run: bool = False,
-        failed: dict[str, str] | None = None,
     ) -> RunReport:
-        batch = list(stream_papers() if papers is None else papers)
+        self.arxiv.serve(stream_papers() if papers is None else papers, today)
+        sources = build_sources(self.config, today=lambda: today)
         return run(
             self.config,
-            fetch=lambda since: Fetched(batch, {"arxiv-listing": len(batch)}, failed or {}),
-            classifier=classifier or oracle(),
+            fetch=source_fetch(self.config, sources),
+            classifier=classifier or e2e_classifier(),
             today=today,
             publisher=self.publisher(),
             dry_run=dry_run,
@@ -171,7 +343,7 @@ def gh(clock: FakeClock) -> Iterator[GitHubServer]:
 
 
 @pytest.fixture
-def harness(gh: GitHubServer, clock: FakeClock, tmp_path: Path) -> Harness:
+def harness(gh: GitHubServer, clock: FakeClock, arxiv: ArxivServer, tmp_path: Path) -> Harness:
     bot = BotConfig(
         repository=gh.full_name,
         api_url=gh.api_url,
@@ -179,5 +351,11 @@ def harness(gh: GitHubServer, clock: FakeClock, tmp_path: Path) -> Harness:
         retries=2,
         retry_backoff=0.0,
     )
-    config = Config(catalog_dir=tmp_path / "catalog", bot=bot, github_token=Secret(TOKEN))
-    return Harness(gh, clock, config)
+    config = Config(
+        catalog_dir=tmp_path / "catalog",
+        bot=bot,
+        github_token=Secret(TOKEN),
+        http=HttpConfig(delay=0, retries=1, backoff=0),
+        arxiv=replace(ArxivConfig(), api_url=arxiv.api_url, rss_url=arxiv.rss_url),
+    )
+    return Harness(gh, clock, config, arxiv)

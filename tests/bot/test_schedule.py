@@ -6,17 +6,15 @@ import datetime as dt
 import logging
 import os
 import signal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.bot.conftest import oracle, stream_papers
+from tests.bot.conftest import NIGHT, Bot, expected_proposals, stream_papers
 from tests.conftest import run_cli
 from tracker.cli import bot as bot_cli
 from tracker.config import ScheduleConfig
 from tracker.errors import ConfigError
-from tracker.pipeline import Fetched
 from tracker.schedule import JOB_ID, STOPPED, build_scheduler, cron_trigger, crontab_days, serve
 
 
@@ -75,13 +73,10 @@ def test_serve_logs_each_report_and_stops_cleanly_on_sigterm(
     assert messages[-1] == STOPPED
 
 
-def test_schedule_once_runs_the_job_once(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    papers = stream_papers()
-    monkeypatch.setattr(
-        bot_cli,
-        "collaborators",
-        lambda config: (lambda since: Fetched(papers, {"arxiv-listing": len(papers)}), oracle()),
-    )
+def test_schedule_once_runs_the_job_once(local_bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot_cli, "today_in", lambda config: NIGHT)
+    local_bot.arxiv.serve(stream_papers(), NIGHT)
+    expected = expected_proposals(local_bot.classifier, stream_papers())
     result = run_cli("schedule", "--once")
     assert result.exit_code == 0, result.stderr
-    assert "proposed 6" in result.stderr
+    assert f"proposed {len(expected)} " in result.stderr

@@ -9,7 +9,8 @@ pagination through `Link` headers.
 
 Faults are injected per request (`fail_next`): a 502 before or after the server did the work, a
 connection dropped or a response delayed after the work (the client sees a timeout), a primary
-rate limit (403, `X-RateLimit-Remaining: 0`) or a secondary one (429 with `Retry-After`).
+rate limit (403, `X-RateLimit-Remaining: 0`), a secondary one (429 with `Retry-After`), or a
+race: someone else acts just before the request is handled.
 
 Test helpers act as the humans do: `push_commit` (a maintainer pushes to a branch),
 `close_pull`, `merge_pull`, `file_at`.
@@ -80,10 +81,13 @@ class Fault:
 
     method: str
     path: str
-    kind: str  # error-before, error-after, drop-after, hang-after, rate-limit, secondary
+    kind: str  # error-before, error-after, drop-after, hang-after, rate-limit, secondary, race
     status: int = 502
     seconds: float = 0.0  # hang length, or Retry-After / time to reset
     times: int = 1
+    # kind "race": what someone else does just before the request is handled (the request then
+    # meets the state it leaves, e.g. GitHub's own 422 "Reference already exists").
+    action: Callable[[], object] | None = None
 
 
 class GitHubServer:
@@ -935,8 +939,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind in ("rate-limit", "secondary", "error-before"):
             self._send(method, path, self._fault_reply(fault))
             return
+        if fault is not None and fault.kind == "race" and fault.action is not None:
+            with gh._lock:
+                fault.action()
         reply = gh.handle(method, path, query, body)
-        if fault is None:
+        if fault is None or fault.kind == "race":
             self._send(method, path, reply)
         elif fault.kind == "error-after":
             self._send(method, path, _Reply(fault.status, {"message": "Server Error"}))

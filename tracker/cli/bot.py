@@ -17,6 +17,7 @@ from tracker.errors import EXIT_OK, TrackerError
 
 if TYPE_CHECKING:
     from tracker.pipeline import Classifier, Fetch, RunReport
+    from tracker.sources.fetch import FetchProgress
 
 NO_TOKEN = (
     "No GitHub token or repository configured (GITHUB_TOKEN or TRACKER_GITHUB_TOKEN, and "
@@ -36,12 +37,26 @@ def today_in(config: Config) -> dt.date:
     return dt.datetime.now(ZoneInfo(config.schedule.timezone)).date()
 
 
-def collaborators(config: Config) -> tuple[Fetch, Classifier]:
-    """The real sources (as one fetch function) and the trained classifier."""
+def load_classifier(config: Config) -> Classifier:
+    """The trained classifier in `config.models_dir`."""
     raise StageMissing(
-        "the sources and classifier stages are not part of this build yet",
-        hint="`tracker run` needs tracker.sources and tracker.classify; see README",
+        "the classifier stage is not part of this build yet",
+        hint="`tracker run` needs tracker.classify and a trained model in models/; see README",
     )
+
+
+def collaborators(
+    config: Config, today: dt.date, progress: FetchProgress | None = None
+) -> tuple[Fetch, Classifier]:
+    """The configured sources (as one fetch function) and the trained classifier, loaded only
+    when a night has something to classify. `today` is the run's date: the last day fetched,
+    and the day an empty listing without a date of its own is judged by."""
+    from tracker.pipeline import LazyClassifier, source_fetch
+    from tracker.sources import build_sources
+
+    sources = build_sources(config, today=lambda: today)
+    classifier = LazyClassifier(lambda: load_classifier(config))
+    return source_fetch(config, sources, progress), classifier
 
 
 def run_job(
@@ -51,9 +66,7 @@ def run_job(
     today: dt.date | None = None,
     dry_run: bool = False,
     write: bool = True,
-    fetch: Fetch | None = None,
-    classifier: Classifier | None = None,
-    write_interval: float = 1.0,
+    progress: FetchProgress | None = None,
 ) -> RunReport:
     """Wire the pipeline from `config` and run it once. Dry run when asked, or when no token or
     repository is configured; with both, even a dry run reads GitHub (open pull requests and
@@ -62,20 +75,18 @@ def run_job(
     from tracker.publish.github import GitHubClient
     from tracker.publish.publisher import Publisher, catalog_repo_path
 
-    if fetch is None or classifier is None:
-        fetch, classifier = collaborators(config)
+    today = today or today_in(config)
+    fetch, classifier = collaborators(config, today, progress)
     configured = bool(config.github_token) and bool(config.bot.repository)
     publisher = None
     if configured:
-        client = GitHubClient.connect(
-            config.bot, config.github_token, write_interval=write_interval
-        )
+        client = GitHubClient.connect(config.bot, config.github_token)
         publisher = Publisher(client, config.bot, catalog_repo_path(config.catalog_dir))
     report = run(
         config,
         fetch=fetch,
         classifier=classifier,
-        today=today or today_in(config),
+        today=today,
         since=since,
         publisher=publisher,
         dry_run=dry_run or not configured,
@@ -130,11 +141,20 @@ def run_cmd(
 
     Example: tracker run --dry-run
     """
+    from tracker.cli.sources import ProgressDisplay
+    from tracker.sources.fetch import source_names
+
     config = state.config
     dry_run = dry_run or no_write
-    report = run_job(
-        config, since=_date(since), today=_date(today), dry_run=dry_run, write=not no_write
-    )
+    with ProgressDisplay(source_names(config)) as display:
+        report = run_job(
+            config,
+            since=_date(since),
+            today=_date(today),
+            dry_run=dry_run,
+            write=not no_write,
+            progress=display.update,
+        )
     if report.dry_run and report.proposals:
         click.echo(DRY_RUN_HEADER)
         click.echo(report.title)

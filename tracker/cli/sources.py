@@ -67,7 +67,7 @@ def fetch(
         click.echo(f"No catalog at {config.catalog_dir}: no paper is dropped as known.", err=True)
         known = PaperIndex()
 
-    with _ProgressDisplay([s.name for s in sources]) as display:
+    with ProgressDisplay([s.name for s in sources]) as display:
         report = fetch_all(sources, since_day, until_day, known, display.update)
 
     if as_json:
@@ -105,7 +105,7 @@ def _print_summary(report: Any) -> None:
         click.echo("Every source failed: nothing was fetched.", err=True)
 
 
-class _ProgressDisplay:
+class ProgressDisplay:
     """Progress on stderr: a live bar per source on a terminal, else a line every few seconds."""
 
     def __init__(self, names: list[str]) -> None:
@@ -115,7 +115,7 @@ class _ProgressDisplay:
         self._progress: Any = None
         self._tasks: dict[str, Any] = {}
 
-    def __enter__(self) -> _ProgressDisplay:
+    def __enter__(self) -> ProgressDisplay:
         if self._live:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

@@ -22,14 +22,8 @@ from tracker.catalog.store import is_valid_url
 from tracker.catalog.taxonomy import Taxonomy
 from tracker.classify.result import Classification
 from tracker.identity import normalize_doi, paper_ids, parse_arxiv_id
-from tracker.paper import Paper
-from tracker.publish.proposal import (
-    REASON_OVER_CAP,
-    NearMiss,
-    Proposal,
-    RunStats,
-    code_link,
-)
+from tracker.paper import LINK_ABS, LINK_CODE, LINK_PDF, Paper
+from tracker.publish.proposal import REASON_OVER_CAP, NearMiss, Proposal, RunStats
 from tracker.publish.rejected import Rejection
 
 # --- user-facing text (tests assert on these) ------------------------------------------------
@@ -210,7 +204,7 @@ def _row(p: Proposal, taxonomy: Taxonomy) -> str:
         confidence += ALTERNATIVES.format(sections=names)
     neighbour = p.classification.neighbors[0] if p.classification.neighbors else None
     why = f"*{inert(neighbour.title)}* ({neighbour.similarity:.2f})" if neighbour else NO_NEIGHBOUR
-    cells = [_paper_link(paper), _authors(paper), confidence, why, _code(paper)]
+    cells = [_paper_link(paper), _authors(paper), confidence, why, _code(paper.link(LINK_CODE))]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -224,7 +218,7 @@ def _paper_link(paper: Paper) -> str:
     title = inert(paper.title)
     if arxiv:
         return f"[{title}](https://arxiv.org/abs/{safe_url(arxiv)}) `{arxiv}`"
-    url = paper.link("pdf") or paper.link("abs")
+    url = paper.link(LINK_ABS) or paper.link(LINK_PDF)
     if url and is_valid_url(url):
         return f"[{title}]({safe_url(url)})"
     return title
@@ -237,9 +231,8 @@ def _authors(paper: Paper) -> str:
     return ", ".join(names) or "—"
 
 
-def _code(paper: Paper) -> str:
-    url = code_link(paper)
-    if not url:
+def _code(url: str | None) -> str:
+    if not url or not is_valid_url(url):
         return NO_CODE
     parts = urlsplit(url)
     shown = inert(f"{parts.hostname}{parts.path}".rstrip("/"))
@@ -263,10 +256,15 @@ def stats_table(stats: RunStats) -> list[str]:
             f"{inert(name)}: {inert(why)}" for name, why in sorted(stats.failed_sources.items())
         )
         sources += f" (failed: {failed})"
-    since = stats.since.isoformat() if stats.since else "the sources' default window"
+    if stats.window:
+        fetched = f"{stats.fetched} papers from {stats.window[0]} to {stats.window[1]}"
+    elif stats.since:
+        fetched = f"{stats.fetched} papers since {stats.since}"
+    else:
+        fetched = f"{stats.fetched} papers from the sources' default window"
     rows = [
         ("Sources", sources or "none"),
-        ("Fetched", f"{stats.fetched} papers since {since}"),
+        ("Fetched", fetched),
         (
             "Already known",
             f"{stats.known_catalog} in the catalog, {stats.known_open} in open tracker pull "
@@ -277,6 +275,13 @@ def stats_table(stats: RunStats) -> list[str]:
         ("Proposed", f"{stats.proposed} (cap {stats.cap})"),
         ("Model", inert(stats.model_version) or "unknown"),
     ]
+    if stats.source_warnings:
+        warnings = "<br>".join(
+            f"{inert(name)}: {inert(w)}"
+            for name, ws in sorted(stats.source_warnings.items())
+            for w in ws
+        )
+        rows.insert(1, ("Warnings", warnings))
     return ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
 
 

@@ -167,13 +167,16 @@ class GitHubClient:
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
-        write_interval: float = 1.0,
+        write_interval: float | None = None,
     ) -> GitHubClient:
         """A client for `bot.repository` at `bot.api_url`, authenticated with `token`.
 
-        `write_interval` is PyGithub's pause between two writes (GitHub asks integrators to
-        space mutating requests); tests against the loopback server pass 0.
+        `write_interval` (default `bot.write_interval`) is PyGithub's pause between two writes
+        (GitHub asks integrators to space mutating requests); tests against the loopback
+        server pass 0.
         """
+        if write_interval is None:
+            write_interval = bot.write_interval
         from github import Auth, Github
 
         if not token:

@@ -4,7 +4,6 @@ for each chosen paper."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ from tracker.catalog.store import Entry, is_valid_url
 from tracker.classify.result import Classification, SectionScore
 from tracker.identity import paper_ids
 from tracker.paper import LINK_ABS, LINK_CODE, LINK_PDF, Paper
+from tracker.sources.hints import code_links, venue_hint
 
 # How many below-threshold papers the PR lists under "considered, not added".
 NEAR_MISSES = 5
@@ -22,19 +22,6 @@ ALTERNATIVE_FLOOR = 0.1
 
 REASON_BELOW_THRESHOLD = "below"
 REASON_OVER_CAP = "cap"
-
-_VENUE_HINT = re.compile(
-    r"\b(?:accepted|to appear|appearing|published|presented|accept(?:ed)? for publication)"
-    r"\s+(?:at|in|to|by|for|as)\s+(?:an?\s+\w+\s+paper\s+(?:at|in)\s+)?(?:the\s+)?"
-    r"(?:\d+(?:st|nd|rd|th)\s+)?"
-    r"(?P<venue>[A-Z][\w&@.'’\- ]{0,60}?)\s*['’]?(?P<year>(?:19|20)\d{2})\b",
-    re.IGNORECASE,
-)
-_CODE_URL = re.compile(
-    r"https?://(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co|bitbucket\.org|codeberg\.org)"
-    r"/[\w.\-]+/[\w.\-]+(?:/[\w.\-/]*)?",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -82,8 +69,10 @@ class RunStats:
     """The figures a reviewer sees at the bottom of the PR, and `tracker run` logs."""
 
     since: dt.date | None = None
+    window: tuple[dt.date, dt.date] | None = None  # the days fetched, both included
     per_source: dict[str, int] = field(default_factory=dict)
     failed_sources: dict[str, str] = field(default_factory=dict)
+    source_warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fetched: int = 0
     known_catalog: int = 0
     known_open: int = 0
@@ -124,27 +113,26 @@ def select(
 
 def make_entry(verdict: Classification, today: dt.date) -> Entry:
     """The catalog entry for a proposed paper: its predicted section; venue and year from the
-    source, else from an arXiv comment such as "Accepted at USENIX Security 2026", else arXiv
-    and the year it appeared; a pdf link (the arXiv abstract page for arXiv papers, as in the
-    seed list) and a code link when one is known; date added and section confidence."""
+    source, else from an arXiv comment such as "Accepted at USENIX Security 2026"
+    (`tracker.sources.hints.venue_hint`), else arXiv and the year it appeared; the record's
+    `abs` link as the catalog's required `pdf` link (for arXiv papers the abstract page, as in
+    the seed list) and its code link when one is known; date added and section confidence."""
     paper = verdict.paper
     arxiv, _ = paper_ids(paper)
     venue, year = paper.venue, paper.year
     if not venue or venue.casefold() == "arxiv":
-        hint = venue_hint(paper.comment or "")
-        if hint:
-            venue, year = hint
+        hint = venue_hint(paper.comment)
+        if hint is not None:
+            venue, year = hint.venue, hint.year or year
         else:
             venue = "arXiv"
-            year = year or _year_of(paper) or today.year
     year = year or _year_of(paper) or today.year
     links: dict[str, str] = {}
-    pdf = (
-        f"https://arxiv.org/abs/{arxiv}" if arxiv else paper.link(LINK_PDF) or paper.link(LINK_ABS)
-    )
+    pdf = paper.link(LINK_ABS) or (f"https://arxiv.org/abs/{arxiv}" if arxiv else None)
+    pdf = pdf or paper.link(LINK_PDF)
     if pdf and is_valid_url(pdf):
         links[LINK_PDF] = pdf
-    code = code_link(paper)
+    code = _code_link(paper)
     if code:
         links[LINK_CODE] = code
     return Entry(
@@ -155,31 +143,14 @@ def make_entry(verdict: Classification, today: dt.date) -> Entry:
     )
 
 
-def venue_hint(comment: str) -> tuple[str, int] | None:
-    """(venue, year) from an arXiv comment that says where the paper is accepted, else None."""
-    m = _VENUE_HINT.search(comment)
-    if not m:
-        return None
-    venue = " ".join(m.group("venue").split()).strip(" -,.'’")
-    venue = re.sub(r"^(?:the\s+)", "", venue, flags=re.IGNORECASE)
-    if not venue or len(venue) < 2:
-        return None
-    return venue, int(m.group("year"))
-
-
-def code_link(paper: Paper) -> str | None:
-    """The paper's code link: the source's, else the first code-hosting URL in the abstract or
-    comment."""
+def _code_link(paper: Paper) -> str | None:
+    """The paper's code link: the source's, else the first repository link in its abstract or
+    comment (`tracker.sources.hints.code_links`)."""
     known = paper.link(LINK_CODE)
     if known and is_valid_url(known):
         return known
-    for text in (paper.comment or "", paper.abstract):
-        m = _CODE_URL.search(text)
-        if m:
-            url = m.group(0).rstrip(".,;:)/")
-            if is_valid_url(url):
-                return url
-    return None
+    found = code_links(paper.abstract, paper.comment).get(LINK_CODE)
+    return found if found and is_valid_url(found) else None
 
 
 def _year_of(paper: Paper) -> int | None:
