@@ -1,0 +1,393 @@
+"""Replay the shared 2026 stream night by night through `tracker run`, and score its proposals
+against the shared labels.
+
+Each replayed night, a loopback server serves that night's papers as arXiv's daily listing (RSS,
+new and cross-listed) and as the export API's search result; the real `tracker run --date NIGHT`
+runs in-process with the real sources, pipeline and publisher, and opens its pull request on the
+loopback GitHub server, which holds a copy of the committed catalog. Each pull request is merged
+there, so the catalog grows as the real one would (the next night's neighbours and known papers
+include it). Per-host delays and GitHub's pause between writes are 0: the mandatory 3 s between
+requests to arXiv (two or three requests a night) and about 1 s per write to GitHub (about nine
+a night) are excluded from the wall times.
+
+Honest protocol: the model that classifies is not the shipped one (trained on every night of the
+stream), but one trained here, with the classifier's own `tracker train`, on the catalog plus
+the nights up to --train-until (default 2026-03-13), into a temporary models folder; the replay
+covers the nights after it (default from 2026-03-16).
+
+    python benchmarks/replay_nights.py [--data PATH] [--train-until DATE] [--from DATE]
+                                       [--nights N] [--real-background N] [--out PATH]
+
+Prints a Markdown table (per night: wall time, fetched, proposed, right, recall, wrong, right
+section) with totals and the machine, and writes it to benchmarks/results/replay_nights.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # for tests.servers: the loopback servers
+
+from click.testing import CliRunner  # noqa: E402
+
+from tests.servers import LoopbackServer, Reply  # noqa: E402
+from tests.servers.arxiv import RSS_TYPE, ArxivApi, listing_rss  # noqa: E402
+from tests.servers.github import GitHubServer  # noqa: E402
+from tracker.catalog.taxonomy import load_taxonomy  # noqa: E402
+from tracker.cli import main as tracker_main  # noqa: E402
+from tracker.config import ArxivConfig  # noqa: E402
+from tracker.paper import Paper  # noqa: E402
+from tracker.publish.body import parse_block  # noqa: E402
+
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "stream-2026.jsonl"
+DEFAULT_OUT = REPO / "benchmarks" / "results" / "replay_nights.md"
+TOKEN = "replay-token"
+# Non-cs.CR papers a real night's listing of the six categories holds (the stream keeps a
+# sample of 60): an assumption, stated in the output, used only to scale wrong proposals.
+REAL_BACKGROUND = 800
+Row = dict[str, Any]
+
+
+@dataclass
+class Night:
+    """One replayed night: what the run did and how it compares with the labels."""
+
+    date: dt.date
+    papers: int
+    labelled_in: set[str]
+    labelled_out_cr: set[str]  # labelled out, carrying cs.CR
+    labelled_out_background: set[str]  # labelled out, the background sample (no cs.CR)
+    seconds: float = 0.0
+    exit_code: int = 0
+    fetched: int = 0
+    proposed: dict[str, str] = field(default_factory=dict)  # arXiv id -> section id
+    right_section: int = 0
+
+    @property
+    def right(self) -> set[str]:
+        return set(self.proposed) & self.labelled_in
+
+    @property
+    def wrong(self) -> set[str]:
+        return set(self.proposed) - self.labelled_in
+
+    @property
+    def recall(self) -> float | None:
+        return len(self.right) / len(self.labelled_in) if self.labelled_in else None
+
+
+def load_nights(path: Path) -> dict[dt.date, list[Row]]:
+    nights: dict[dt.date, list[Row]] = collections.defaultdict(list)
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            nights[dt.date.fromisoformat(row["announced"])].append(row)
+    return dict(sorted(nights.items()))
+
+
+def _paper(row: Row) -> Paper:
+    return Paper.from_dict(row).replace(arxiv_version=1, source=None)
+
+
+class Servers:
+    """arXiv (listing and API) and GitHub on loopback, one night at a time."""
+
+    def __init__(self, catalog: Path) -> None:
+        self.arxiv = LoopbackServer()
+        files = {
+            f"catalog/{p.relative_to(catalog).as_posix()}": p.read_text(encoding="utf-8")
+            for p in sorted(catalog.rglob("*"))
+            if p.is_file()
+        }
+        self.github = GitHubServer(files=files, token=TOKEN)
+        self.categories = ArxivConfig().categories
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Servers]:
+        with self.arxiv, self.github:
+            yield self
+
+    def env(self) -> dict[str, str | None]:
+        return {
+            "TRACKER_ARXIV_RSS_URL": self.arxiv.url("/rss"),
+            "TRACKER_ARXIV_API_URL": self.arxiv.url("/api/query"),
+            "GITHUB_API_URL": self.github.api_url,
+            "GITHUB_REPOSITORY": self.github.full_name,
+            "GITHUB_TOKEN": TOKEN,
+            "TRACKER_GITHUB_TOKEN": None,  # GITHUB_TOKEN is the one
+        }
+
+    def serve(self, night: dt.date, rows: Sequence[Row]) -> None:
+        papers = [_paper(r) for r in rows]
+        types = {
+            p.arxiv_id or "": "new"
+            if p.categories and p.categories[0] in self.categories
+            else "cross"
+            for p in papers
+        }
+        body = listing_rss(papers, night, self.categories, types)
+        self.arxiv.route(
+            "/rss/" + "+".join(self.categories), Reply(body=body, content_type=RSS_TYPE)
+        )
+        searched = [p.replace(submitted=night) for p in papers]
+        self.arxiv.route("/api/query", ArxivApi(searched))
+
+
+def write_config(folder: Path, models_dir: Path, labels: Path | None = None) -> Path:
+    """A tracker.yaml for the replay: a scratch copy of the catalog, the given models folder,
+    no delays, no pause between GitHub writes."""
+    config = {
+        "catalog_dir": str(folder / "catalog"),
+        "models_dir": str(models_dir),
+        "cache_dir": str(folder / "cache"),
+        "http": {"delay": 0, "retries": 1, "backoff": 0},
+        "bot": {"retries": 1, "retry_backoff": 0, "write_interval": 0},
+    }
+    if labels is not None:
+        config["classifier"] = {"training_labels": [str(labels)]}
+    path = folder / "tracker.yaml"
+    path.write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in config.items()), "utf-8")
+    return path
+
+
+def train(config: Path) -> float:
+    """Train a model with the classifier's own entry point, `tracker train`, as `config` says
+    (the catalog plus `classifier.training_labels`, into `models_dir`); returns the seconds."""
+    started = time.perf_counter()
+    result = CliRunner().invoke(tracker_main, ["--config", str(config), "train"])
+    if result.exit_code != 0:
+        raise SystemExit(
+            f"tracker train failed (exit {result.exit_code}):\n{result.stderr or result.output}"
+        )
+    return time.perf_counter() - started
+
+
+def replay(
+    nights: dict[dt.date, list[Row]],
+    config: Path,
+    servers: Servers,
+    *,
+    progress: Callable[[str], None] = lambda line: None,
+) -> list[Night]:
+    """Run `tracker run --date NIGHT` for each night in order; merge each pull request."""
+    taxonomy = load_taxonomy(REPO / "catalog" / "taxonomy.yaml")
+    section_id = {leaf.heading_zh: leaf.id for leaf in taxonomy.leaves}
+    runner = CliRunner()
+    out: list[Night] = []
+    for date, rows in nights.items():
+        record = Night(
+            date,
+            len(rows),
+            {r["id"] for r in rows if r["in_scope"]},
+            {r["id"] for r in rows if not r["in_scope"] and "cs.CR" in r["categories"]},
+            {r["id"] for r in rows if not r["in_scope"] and "cs.CR" not in r["categories"]},
+        )
+        servers.serve(date, rows)
+        pulls_before = len(servers.github.pulls)
+        started = time.perf_counter()
+        result = runner.invoke(
+            tracker_main,
+            ["--config", str(config), "run", "--date", date.isoformat()],
+            env=servers.env(),
+        )
+        record.seconds = time.perf_counter() - started
+        record.exit_code = result.exit_code
+        if result.exit_code not in (0, 3):
+            raise SystemExit(f"tracker run failed on {date}:\n{result.stderr}")
+        m = re.search(r": fetched (\d+)", result.stderr)
+        record.fetched = int(m.group(1)) if m else 0
+        if len(servers.github.pulls) > pulls_before:
+            pull = servers.github.pulls[-1]
+            block = parse_block(pull.body) or []
+            record.proposed = {p.arxiv or "": p.section or "" for p in block}
+            servers.github.merge_pull(pull.number)
+        labels = {r["id"]: r["section"] for r in rows if r["in_scope"]}
+        record.right_section = sum(
+            1 for i in record.right if section_id.get(labels[i]) == record.proposed[i]
+        )
+        out.append(record)
+        progress(
+            f"{date}: {record.seconds:.1f} s, fetched {record.fetched}, "
+            f"proposed {len(record.proposed)} ({len(record.right)} right, "
+            f"{len(record.wrong)} wrong) of {len(record.labelled_in)} in scope"
+        )
+    return out
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.0f}%"
+
+
+def _rate(wrong: int, total: int) -> str:
+    if total == 0:
+        return "—"
+    if wrong == 0:  # the rule of three: a 95% upper bound when nothing was seen
+        return f"0 of {total} (95% upper bound {100 * 3 / total:.1f}%)"
+    return f"{wrong} of {total} ({100 * wrong / total:.1f}%)"
+
+
+def table(records: Sequence[Night], real_background: int, header: Sequence[str] = ()) -> str:
+    """The Markdown report: per night, totals, and wrong proposals scaled to a real night."""
+    lines = [*header]
+    lines += [
+        "| night | papers (in scope) | wall time | fetched | proposed | right | recall "
+        "| wrong | right section | exit |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in records:
+        lines.append(
+            f"| {r.date} | {r.papers} ({len(r.labelled_in)}) | {r.seconds:.1f} s | {r.fetched} "
+            f"| {len(r.proposed)} | {len(r.right)} | {_pct(r.recall)} | {len(r.wrong)} "
+            f"| {r.right_section} | {r.exit_code} |"
+        )
+    labelled = sum(len(r.labelled_in) for r in records)
+    right = sum(len(r.right) for r in records)
+    wrong = sum(len(r.wrong) for r in records)
+    proposed = sum(len(r.proposed) for r in records)
+    out_cr = sum(len(r.labelled_out_cr) for r in records)
+    out_bg = sum(len(r.labelled_out_background) for r in records)
+    wrong_cr = sum(len(r.wrong & r.labelled_out_cr) for r in records)
+    wrong_bg = sum(len(r.wrong & r.labelled_out_background) for r in records)
+    lines.append(
+        f"| **all {len(records)}** | {sum(r.papers for r in records)} ({labelled}) "
+        f"| {sum(r.seconds for r in records):.1f} s | {sum(r.fetched for r in records)} "
+        f"| {proposed} | {right} | {_pct(right / labelled if labelled else None)} | {wrong} "
+        f"| {sum(r.right_section for r in records)} | |"
+    )
+    seconds = [r.seconds for r in records]
+    nights = len(records) or 1
+    lines += [
+        "",
+        f"- median wall time per night: **{statistics.median(seconds):.1f} s** "
+        f"(min {min(seconds):.1f}, max {max(seconds):.1f}), model loading included",
+        f"- recall: **{_pct(right / labelled if labelled else None)}** ({right} of {labelled} "
+        f"in-scope papers proposed); right section for {sum(r.right_section for r in records)} "
+        f"of {right}",
+        f"- wrong proposals: **{wrong / nights:.1f} per night** ({wrong} in {len(records)} "
+        f"nights); false-positive rate {_rate(wrong, out_cr + out_bg)} of the papers labelled "
+        f"out: cs.CR {_rate(wrong_cr, out_cr)}, background {_rate(wrong_bg, out_bg)}",
+        _scaled(wrong_cr / nights, wrong_bg, out_bg, real_background),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _scaled(wrong_cr_per_night: float, wrong_bg: int, out_bg: int, real_background: int) -> str:
+    """Wrong proposals on a real night: the cs.CR papers as in the stream, plus
+    `real_background` other papers at the background sample's false-positive rate (its 95%
+    upper bound, 3/n, when none of the sample was proposed)."""
+    if out_bg == 0:
+        return "- no background papers were replayed: wrong proposals cannot be scaled"
+    rate = wrong_bg / out_bg if wrong_bg else 3 / out_bg
+    bound = " (upper bound: none of the sample was proposed)" if wrong_bg == 0 else ""
+    rest = rate * real_background
+    return (
+        f"- scaled to a real night (assumption: the stream's cs.CR papers plus "
+        f"{real_background} other cs.LG/CV/CL/AI/SE papers, of which the stream samples 60, at "
+        f"the background's rate{bound}): about **{wrong_cr_per_night + rest:.1f} wrong proposals "
+        f"per night** ({wrong_cr_per_night:.1f} from cs.CR + {rest:.1f} from the rest)"
+    )
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine() -> str:
+    return (
+        f"{os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"default: {DEFAULT_DATA}")
+    parser.add_argument(
+        "--train-until",
+        type=dt.date.fromisoformat,
+        default=dt.date(2026, 3, 13),
+        help="train on the nights up to this day (default 2026-03-13)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=dt.date.fromisoformat,
+        default=dt.date(2026, 3, 16),
+        help="replay the nights from this day (default 2026-03-16); must be after --train-until",
+    )
+    parser.add_argument("--nights", type=int, default=0, help="replay only this many (0: all)")
+    parser.add_argument(
+        "--real-background",
+        type=int,
+        default=REAL_BACKGROUND,
+        help=f"non-cs.CR papers on a real night (default {REAL_BACKGROUND}): scales wrong ones",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default: {DEFAULT_OUT}")
+    args = parser.parse_args()
+    if not args.data.is_file():
+        print(f"Error: no stream at {args.data} (give --data PATH)", file=sys.stderr)
+        return 2
+    if args.start <= args.train_until:
+        print("Error: --from must be after --train-until (no training night is replayed)")
+        return 2
+
+    nights = load_nights(args.data)
+    train_rows = [r for d, rows in nights.items() if d <= args.train_until for r in rows]
+    replayed = {d: rows for d, rows in nights.items() if d >= args.start}
+    if args.nights:
+        replayed = dict(list(replayed.items())[: args.nights])
+
+    with tempfile.TemporaryDirectory(prefix="tracker-replay-") as scratch:
+        folder = Path(scratch)
+        shutil.copytree(REPO / "catalog", folder / "catalog")
+        labels = folder / "train.jsonl"
+        labels.write_text("".join(json.dumps(r) + "\n" for r in train_rows), "utf-8")
+        config = write_config(folder, folder / "models", labels)
+        print(f"training on {len(train_rows)} stream rows up to {args.train_until} + the catalog")
+        train_seconds = train(config)
+        print(f"trained in {train_seconds:.0f} s; replaying {len(replayed)} nights")
+        servers = Servers(folder / "catalog")
+        with servers.running():
+            records = replay(replayed, config, servers, progress=print)
+
+    header = [
+        f"Replay of {args.data.name}: nights {min(replayed)} to {max(replayed)}, model trained "
+        f"on the catalog and the {len({d for d in nights if d <= args.train_until})} nights up "
+        f"to {args.train_until} ({len(train_rows)} rows) with `tracker train` "
+        f"({train_seconds:.0f} s). Cap `bot.max_proposals` 20. Machine: {machine()}.",
+        "",
+    ]
+    report = table(records, args.real_background, header)
+    print()
+    print(report)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report, "utf-8")
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
