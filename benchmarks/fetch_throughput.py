@@ -18,8 +18,6 @@ import argparse
 import collections
 import datetime as dt
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -31,6 +29,7 @@ sys.path.insert(0, str(REPO))  # for tests.servers: the loopback server and arXi
 
 import requests  # noqa: E402
 
+from benchmarks.machine import machine  # noqa: E402
 from tests.servers import LoopbackServer, Reply  # noqa: E402
 from tests.servers.arxiv import RSS_TYPE, listing_rss  # noqa: E402
 from tracker.catalog import Catalog  # noqa: E402
@@ -53,16 +52,6 @@ def load_nights(path: Path) -> dict[dt.date, list[Paper]]:
             assert paper.announced is not None, f"row {row.get('id')} has no announce date"
             nights[paper.announced].append(paper)
     return dict(sorted(nights.items()))
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main() -> int:
@@ -152,10 +141,7 @@ def main() -> int:
         f"  check: {n_papers - lost}/{n_papers} papers came through, "
         f"{changed} changed in transit (title, abstract or authors)"
     )
-    print(
-        f"machine: {os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()}, "
-        f"feedparser {version('feedparser')}, {platform.system()} {platform.machine()}"
-    )
+    print(f"machine: {machine()}, feedparser {version('feedparser')}")
     return 0 if lost == 0 and changed == 0 else 1
 
 

@@ -29,8 +29,6 @@ import collections
 import contextlib
 import datetime as dt
 import json
-import os
-import platform
 import re
 import shutil
 import statistics
@@ -47,6 +45,7 @@ sys.path.insert(0, str(REPO))  # for tests.servers: the loopback servers
 
 from click.testing import CliRunner  # noqa: E402
 
+from benchmarks.machine import machine  # noqa: E402
 from tests.servers import LoopbackServer, Reply  # noqa: E402
 from tests.servers.arxiv import RSS_TYPE, ArxivApi, listing_rss  # noqa: E402
 from tests.servers.github import GitHubServer  # noqa: E402
@@ -302,23 +301,6 @@ def _scaled(wrong_cr_per_night: float, wrong_bg: int, out_bg: int, real_backgrou
         f"{real_background} other cs.LG/CV/CL/AI/SE papers, of which the stream samples 60, at "
         f"the background's rate{bound}): about **{wrong_cr_per_night + rest:.1f} wrong proposals "
         f"per night** ({wrong_cr_per_night:.1f} from cs.CR + {rest:.1f} from the rest)"
-    )
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def machine() -> str:
-    return (
-        f"{os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.machine()}"
     )
 
 
