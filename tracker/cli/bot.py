@@ -137,7 +137,11 @@ def run_cmd(
 
     Known papers are those in the catalog, in an open tracker pull request, or rejected
     (catalog/rejected.yaml and closed tracker pull requests). A rerun on the same day changes
-    nothing. Exit code 3 means some sources failed and the others' papers were used.
+    nothing.
+
+    Exit status: 0 when the run worked (warnings are printed); 3 when some sources failed and
+    the others' papers were used (the pull request is still opened); 1 when every source failed
+    or the run failed; 2 for an invalid configuration or arguments.
 
     Example: tracker run --dry-run
     """
