@@ -122,7 +122,8 @@ def _date(value: dt.datetime | None) -> dt.date | None:
     "--date",
     "today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Run as if today were DATE: the branch name and the date added (for replays).",
+    help="Run as if today were DATE: the last day fetched, the branch name and the date "
+    "added (for replays).",
 )
 @click.pass_obj
 def run_cmd(
