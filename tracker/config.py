@@ -131,10 +131,19 @@ class ClassifierConfig:
     embedding_model: str = ""
     # Expected sha256 of the embedding model's weights file; empty means the manifest's.
     embedding_sha256: str = ""
-    # Labelled JSONL files (title, abstract, in_scope, section) used by `tracker train`.
+    # Optional safetensors file of tensors replacing the embedding model's own (for example a
+    # fine-tuned last transformer layer); `tracker train` copies it into models/ and pins it.
+    embedding_replacement: Path | None = None
+    # Labelled JSONL files (title, abstract, in_scope, section; .gz too) for `tracker train`.
     training_labels: list[Path] = field(default_factory=list)
-    batch_size: int = 32
-    max_seq_length: int = 256
+    batch_size: int = 32  # texts per sentence-transformers batch
+    max_seq_length: int = 256  # tokens of title+abstract embedded (used by `tracker train`)
+    # The proposal rule: empty means the trained model's default (fpr3+bg0.1); fpr2+bg0.1 is
+    # the stricter one stored beside it (fewer wrong proposals, lower recall).
+    threshold_rule: str = ""
+    # From this many texts to embed at once, sentence-transformers (torch) embeds them;
+    # below, the numpy encoder (no torch import: a cold start in under a second).
+    st_min_texts: int = 300
 
 
 @dataclass(frozen=True)
@@ -330,6 +339,9 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     classifier = dataclasses.replace(
         config.classifier,
         training_labels=[resolve(p) for p in config.classifier.training_labels],
+        embedding_replacement=resolve(config.classifier.embedding_replacement)
+        if config.classifier.embedding_replacement
+        else None,
     )
     return dataclasses.replace(
         config,

@@ -41,6 +41,11 @@ class InputError(TrackerError):
     exit_code = EXIT_USAGE
 
 
+class ModelError(TrackerError):
+    """A model cannot be used: files missing or not matching their sha256, a malformed or
+    missing trained classifier, or training data that cannot train one."""
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One problem found in a file, reported as `file:line: message`."""

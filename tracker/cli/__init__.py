@@ -82,4 +82,5 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 from tracker.cli import bot as _bot  # noqa: E402,F401  (registers the commands)
 from tracker.cli import catalog as _catalog  # noqa: E402,F401  (registers the commands)
+from tracker.cli import classify as _classify  # noqa: E402,F401  (registers the commands)
 from tracker.cli import sources as _sources  # noqa: E402,F401  (registers `fetch`)

@@ -13,7 +13,7 @@ import click
 
 from tracker.cli import State, main
 from tracker.config import Config
-from tracker.errors import EXIT_OK, TrackerError
+from tracker.errors import EXIT_OK
 
 if TYPE_CHECKING:
     from tracker.pipeline import Classifier, Fetch, RunReport
@@ -26,10 +26,6 @@ NO_TOKEN = (
 DRY_RUN_HEADER = "--- pull request (dry run) ---"
 
 
-class StageMissing(TrackerError):
-    """A pipeline stage this build does not have yet."""
-
-
 def today_in(config: Config) -> dt.date:
     """Today's date in the schedule's time zone (the night the run belongs to)."""
     from zoneinfo import ZoneInfo
@@ -38,11 +34,14 @@ def today_in(config: Config) -> dt.date:
 
 
 def load_classifier(config: Config) -> Classifier:
-    """The trained classifier in `config.models_dir`."""
-    raise StageMissing(
-        "the classifier stage is not part of this build yet",
-        hint="`tracker run` needs tracker.classify and a trained model in models/; see README",
-    )
+    """The trained classifier in `config.models_dir`, verified; a model older than the catalog
+    is used, with a warning on stderr (`tracker train` refreshes it)."""
+    from tracker.classify.model import load_classifier as load
+
+    classifier = load(config)
+    for note in dict.fromkeys(classifier.notes):
+        click.echo(f"Warning: {note}", err=True)
+    return classifier
 
 
 def collaborators(

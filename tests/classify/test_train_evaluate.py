@@ -1,0 +1,89 @@
+"""`tracker train` and `tracker evaluate` from the command line, and the classifier as the
+bot's pipeline loads it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.classify.conftest import LABELS, Repo
+from tracker.cli.bot import load_classifier
+from tracker.config import load_config
+from tracker.paper import Paper
+
+
+def test_evaluate_cross_validates_catalog_and_labels_and_writes_the_report(
+    trained: Repo, tmp_path: Path
+) -> None:
+    out = tmp_path / "report"
+
+    result = trained.tracker(
+        "evaluate", "--labels", str(LABELS), "--blocks", "2", "--folds", "3", "--out", str(out)
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert "Section, catalog cross-validation (n=60): top-1" in result.stdout
+    assert "grouped cross-validation: 4 nights in 2 blocks" in result.stdout
+    assert "ROC AUC" in result.stdout and "recall@1%FPR" in result.stdout
+    assert "replay [fpr3+bg0.1] 4 nights" in result.stdout
+    for name in ("report.md", "confusion.png", "confusion-labels.png", "pr_curve.png"):
+        assert (out / name).is_file(), name
+    assert (out / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = (out / "report.md").read_text("utf-8")
+    assert "## Section: catalog cross-validation" in report and "| true \\ predicted |" in report
+
+
+def test_evaluate_temporal_scores_only_rows_from_the_date_on_as_json(
+    trained: Repo, tmp_path: Path
+) -> None:
+    result = trained.tracker(
+        "evaluate",
+        "--labels",
+        str(LABELS),
+        "--train-before",
+        "2026-01-27",
+        "--folds",
+        "3",
+        "--out",
+        str(tmp_path / "r"),
+        "--json",
+    )
+
+    assert result.exit_code == 0, result.stderr
+    figures = json.loads(result.stdout)
+    labels = figures["labels"]
+    assert labels["protocol"].startswith("temporal: trained on rows announced before 2026-01-27")
+    assert labels["relevance"][0]["n_pos"] + labels["relevance"][0]["n_neg"] == 18
+    assert [n for n, *_ in labels["replay"][0]["per_night"]] == ["2026-01-27", "2026-01-28"]
+    assert figures["catalog"]["n"] == 60
+
+
+def test_evaluate_refuses_a_temporal_date_after_every_row(trained: Repo, tmp_path: Path) -> None:
+    result = trained.tracker(
+        "evaluate",
+        "--labels",
+        str(LABELS),
+        "--train-before",
+        "2027-01-01",
+        "--out",
+        str(tmp_path / "r"),
+    )
+
+    assert result.exit_code == 2
+    assert "no labelled row announced on or after 2027-01-01" in result.stderr
+
+
+def test_the_bot_loads_the_trained_classifier_and_gets_a_verdict_per_paper(trained: Repo) -> None:
+    config = load_config(trained.config)
+    classifier = load_classifier(config)
+    papers = [
+        Paper(title="Backdoored LoRA adapters on model hubs", categories=("cs.CR",)),
+        Paper(title="Graph neural networks for traffic", categories=("cs.LG",)),
+    ]
+
+    verdicts = classifier.classify(papers)
+
+    assert 0.0 < classifier.threshold < 1.0
+    assert classifier.version
+    assert [v.paper for v in verdicts] == papers
+    assert all(v.in_scope == (v.relevance >= classifier.threshold) for v in verdicts)

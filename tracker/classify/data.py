@@ -1,0 +1,287 @@
+"""What the classifier learns from and reads: labelled JSONL files, batch inputs, and the
+training set built from the catalog, the taxonomy, labels and rejections."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tracker.catalog.store import Catalog
+from tracker.catalog.taxonomy import Taxonomy
+from tracker.classify.features import normalize_space, paper_text
+from tracker.errors import InputError
+from tracker.identity import normalize_title, parse_arxiv_id
+from tracker.publish.rejected import Rejection
+
+ORIGIN_CATALOG = "catalog"
+ORIGIN_LABELS = "labels"
+ORIGIN_REJECTED = "rejected"
+# Leaves by attack/defense and by lifecycle stage: the section model's two extra heads.
+AD_NAMES = ("attack", "defense")
+STAGE_NAMES = ("design", "secondary", "deployment", "usage")
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSONL file (gzip when it ends in
+    .gz); a line that is not a JSON object is an InputError naming the file and line."""
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as f:
+            for number, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(
+                        f"{path}:{number}: not valid JSON ({exc.msg})",
+                        hint="one JSON object per line",
+                    ) from None
+                if not isinstance(obj, dict):
+                    raise InputError(f"{path}:{number}: expected a JSON object")
+                yield number, obj
+    except FileNotFoundError:
+        raise InputError(f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+
+
+def _text(obj: dict[str, Any], key: str, where: str, required: bool) -> str:
+    value = obj.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InputError(f"{where}: '{key}' must be {'non-empty ' if required else ''}text")
+    return normalize_space(value)
+
+
+@dataclass(frozen=True)
+class InputPaper:
+    """One line of `tracker classify --input`."""
+
+    line: int
+    title: str
+    abstract: str
+    id: str | None
+
+
+def read_inputs(path: Path) -> list[InputPaper]:
+    """Papers to classify: JSONL with `title`, optional `abstract` and `id`."""
+    out = []
+    for number, obj in read_jsonl(path):
+        where = f"{path}:{number}"
+        title = _text(obj, "title", where, True)
+        abstract = _text(obj, "abstract", where, False)
+        ident = obj.get("id")
+        if ident is not None and not isinstance(ident, str | int):
+            raise InputError(f"{where}: 'id' must be text")
+        out.append(InputPaper(number, title, abstract, None if ident is None else str(ident)))
+    if not out:
+        raise InputError(f"{path}: no papers in the file")
+    return out
+
+
+@dataclass(frozen=True)
+class Label:
+    """A labelled paper (a row of a file like data/stream-2026.jsonl)."""
+
+    title: str
+    abstract: str
+    in_scope: bool
+    section: str | None  # a leaf id
+    categories: tuple[str, ...]
+    night: str  # `announced`, or "" when unknown
+    sure: bool
+    id: str | None
+
+    @property
+    def key(self) -> str:
+        return paper_key(self.id, self.title)
+
+
+def paper_key(ident: str | None, title: str) -> str:
+    """Identity for de-duplicating rows across files: the arXiv id, else the title."""
+    parsed = parse_arxiv_id(ident) if ident else None
+    return f"arxiv:{parsed.id}" if parsed else f"title:{normalize_title(title)}"
+
+
+def section_id(value: str, taxonomy: Taxonomy) -> str | None:
+    """A leaf id from a section id or an exact Chinese or English heading."""
+    node = taxonomy.get(value) or taxonomy.by_heading(value)
+    return node.id if node is not None and node.is_leaf else None
+
+
+def read_labels(path: Path, taxonomy: Taxonomy) -> list[Label]:
+    """Labelled papers: JSONL with `title`, `abstract`, `in_scope` and, for in-scope rows,
+    `section` (a leaf id or its exact heading); `categories`, `announced`, `sure` and `id`
+    are used when present."""
+    out = []
+    for number, obj in read_jsonl(path):
+        where = f"{path}:{number}"
+        title = _text(obj, "title", where, True)
+        abstract = _text(obj, "abstract", where, False)
+        in_scope = obj.get("in_scope")
+        if not isinstance(in_scope, bool):
+            raise InputError(f"{where}: 'in_scope' must be true or false")
+        section = None
+        if in_scope:
+            raw = obj.get("section")
+            section = section_id(raw, taxonomy) if isinstance(raw, str) else None
+            if section is None:
+                raise InputError(
+                    f"{where}: in-scope row needs 'section', a leaf id or exact heading "
+                    f"(got {raw!r})"
+                )
+        cats = obj.get("categories") or ()
+        ident = obj.get("id")
+        out.append(
+            Label(
+                title=title,
+                abstract=abstract,
+                in_scope=in_scope,
+                section=section,
+                categories=tuple(str(c) for c in cats) if isinstance(cats, list) else (),
+                night=str(obj.get("announced") or ""),
+                sure=obj.get("sure") is not False,
+                id=str(ident) if isinstance(ident, str | int) else None,
+            )
+        )
+    return out
+
+
+def guide_examples(taxonomy: Taxonomy) -> list[tuple[str, str, str]]:
+    """(title, abstract, leaf id) pseudo-examples written from the taxonomy: each leaf's English
+    heading as the title, its description as the abstract. Maintainer knowledge, not data: they
+    never leak an evaluation row."""
+    return [(leaf.heading_en, leaf.description, leaf.id) for leaf in taxonomy.leaves]
+
+
+def hierarchy(leaf_ids: Sequence[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(attack/defense, stage) index of each leaf, read from its dotted id
+    (`attack.secondary.transfer` -> attack, secondary)."""
+    ad, stage = [], []
+    for sid in leaf_ids:
+        parts = sid.split(".")
+        if parts[0] not in AD_NAMES or len(parts) < 2 or parts[1] not in STAGE_NAMES:
+            raise InputError(
+                f"section id {sid!r} does not start with attack|defense and a stage "
+                f"({'|'.join(STAGE_NAMES)})",
+                hint="the section model's heads read the stage from the id",
+            )
+        ad.append(AD_NAMES.index(parts[0]))
+        stage.append(STAGE_NAMES.index(parts[1]))
+    return tuple(ad), tuple(stage)
+
+
+@dataclass
+class TrainingSet:
+    """Rows the classifier learns from, as parallel arrays.
+
+    `origin` says where a row came from: labelled rows (ORIGIN_LABELS) are the only ones ever
+    held out in evaluation; catalog papers and rejections are always training rows. `night`
+    groups labelled rows for grouped cross-validation.
+    """
+
+    titles: list[str] = field(default_factory=list)
+    abstracts: list[str] = field(default_factory=list)
+    y: list[bool] = field(default_factory=list)
+    section: list[int] = field(default_factory=list)  # leaf index, -1 when out of scope
+    cr: list[bool] = field(default_factory=list)
+    night: list[str] = field(default_factory=list)
+    sure: list[bool] = field(default_factory=list)
+    origin: list[str] = field(default_factory=list)
+    key: list[str] = field(default_factory=list)
+
+    def add(
+        self,
+        title: str,
+        abstract: str,
+        y: bool,
+        section: int,
+        cr: bool,
+        night: str,
+        sure: bool,
+        origin: str,
+        key: str,
+    ) -> None:
+        self.titles.append(title)
+        self.abstracts.append(abstract)
+        self.y.append(y)
+        self.section.append(section)
+        self.cr.append(cr)
+        self.night.append(night)
+        self.sure.append(sure)
+        self.origin.append(origin)
+        self.key.append(key)
+
+    def __len__(self) -> int:
+        return len(self.titles)
+
+    @property
+    def texts(self) -> list[str]:
+        return [paper_text(t, a) for t, a in zip(self.titles, self.abstracts, strict=True)]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "y": np.array(self.y, dtype=bool),
+            "section": np.array(self.section, dtype=np.int64),
+            "cr": np.array(self.cr, dtype=bool),
+            "night": np.array(self.night, dtype=object),
+            "sure": np.array(self.sure, dtype=bool),
+            "labelled": np.array([o == ORIGIN_LABELS for o in self.origin], dtype=bool),
+        }
+
+
+def build_training_set(
+    catalog: Catalog,
+    rejections: Sequence[Rejection],
+    labels: Sequence[Label],
+    leaf_ids: Sequence[str],
+) -> TrainingSet:
+    """Catalog papers (in scope, their section; judged as cs.CR), labelled rows (de-duplicated
+    by arXiv id or title, first file first), and rejections as negatives (title only; they
+    were candidates the bot proposed, so judged as cs.CR)."""
+    index = {sid: i for i, sid in enumerate(leaf_ids)}
+    ts = TrainingSet()
+    for entry in catalog.entries:
+        p = entry.paper
+        ts.add(
+            p.title,
+            p.abstract,
+            True,
+            index[entry.section],
+            True,
+            "",
+            True,
+            ORIGIN_CATALOG,
+            paper_key(p.arxiv_id, p.title),
+        )
+    seen = set(ts.key)
+    for row in labels:
+        if row.key in seen:
+            continue
+        seen.add(row.key)
+        ts.add(
+            row.title,
+            row.abstract,
+            row.in_scope,
+            index[row.section] if row.section else -1,
+            not row.categories or "cs.CR" in row.categories,
+            row.night,
+            row.sure,
+            ORIGIN_LABELS,
+            row.key,
+        )
+    for r in rejections:
+        key = paper_key(r.arxiv, r.title)
+        if key in seen:
+            continue
+        seen.add(key)
+        ts.add(r.title, "", False, -1, True, "", True, ORIGIN_REJECTED, key)
+    return ts

@@ -1,0 +1,541 @@
+"""The trained classifier: plain arrays applied with numpy, loaded only after verification.
+
+What it computes for a paper (the method is chosen and measured in models/MODEL_CARD.md):
+
+- **relevance score**: the sum of two z-scored linear scores, (a) a logistic regression on the
+  MiniLM embedding of title+abstract, a has-cs.CR flag and keyword indicators, and (b) a
+  logistic regression on word 1-2-gram TF-IDF;
+- **proposal rule**: a paper listed in cs.CR (or whose categories are unknown) is in scope when
+  its score reaches `score_cr`; any other paper needs `score_other` (>= score_cr), because the
+  non-cs.CR background of a night is several hundred papers. Both come from out-of-fold scores
+  of the training rows;
+- **relevance** (0-1): a logistic (Platt) calibration of the score, shifted for non-cs.CR
+  papers by `score_other - score_cr`, so that one probability threshold says the same as the
+  rule: in scope <=> relevance >= threshold;
+- **section probabilities**: a multinomial logistic regression over the leaves on [embedding,
+  keyword indicators], times an attack/defense head and a lifecycle-stage head, renormalised;
+- **neighbours**: the catalog papers with the most similar embeddings.
+
+Files in the models folder, every one listed with its sha256 in `manifest.json`:
+`classifier.safetensors` (arrays), `classifier.json` (settings, vocabulary, regexes,
+thresholds, the catalog's embeddings index). No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tracker.catalog.store import Catalog
+from tracker.catalog.taxonomy import Taxonomy
+from tracker.classify.embedder import Embedder, EmbeddingCache, EmbeddingModel, Progress
+from tracker.classify.features import Keywords, Tfidf, paper_text
+from tracker.classify.result import Classification, Neighbor, SectionScore
+from tracker.config import Config
+from tracker.errors import ModelError
+from tracker.paper import Paper
+from tracker.publish.rejected import Rejection
+
+FORMAT = "tracker-classifier/1"
+METHOD = "minilm-kw-lr+tfidf-lr/sec-lr-hier"
+MANIFEST_FILE = "manifest.json"
+ARRAYS_FILE = "classifier.safetensors"
+SETTINGS_FILE = "classifier.json"
+CARD_FILE = "MODEL_CARD.md"
+CR_CATEGORY = "cs.CR"
+DEFAULT_RULE = "fpr3+bg0.1"
+STRICT_RULE = "fpr2+bg0.1"
+STALE = "model is stale: run `tracker train`"
+
+
+def has_cr(categories: Sequence[str]) -> bool:
+    """Whether a paper is judged as a cs.CR one: listed in cs.CR, or with no categories known
+    (a title typed by hand, a conference feed)."""
+    return not categories or CR_CATEGORY in categories
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A proposal rule and the calibration of scores into relevance.
+
+    Fields:
+        name: `fprX+bgY`: X % of the training negatives (out of fold) score at or above
+            `score_cr`; Y % of the non-cs.CR ones at or above `score_other`.
+        score_cr, score_other: score thresholds for cs.CR (or unknown) and other papers.
+        platt_a, platt_b: relevance = sigmoid(a * shifted score + b).
+    """
+
+    name: str
+    score_cr: float
+    score_other: float
+    platt_a: float
+    platt_b: float
+
+    def shifted(self, score: np.ndarray, cr: np.ndarray) -> np.ndarray:
+        return np.where(cr, score, score - (self.score_other - self.score_cr))
+
+    def relevance(self, score: np.ndarray, cr: np.ndarray) -> np.ndarray:
+        z = self.platt_a * self.shifted(score, cr) + self.platt_b
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+    @property
+    def threshold(self) -> float:
+        """The relevance at which a paper is in scope."""
+        return 1.0 / (1.0 + math.exp(-(self.platt_a * self.score_cr + self.platt_b)))
+
+    def in_scope(self, score: np.ndarray, cr: np.ndarray) -> np.ndarray:
+        return np.asarray(score >= np.where(cr, self.score_cr, self.score_other))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score_cr": self.score_cr,
+            "score_other": self.score_other,
+            "platt_a": self.platt_a,
+            "platt_b": self.platt_b,
+            "relevance_threshold": self.threshold,
+        }
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+@dataclass(frozen=True)
+class Params:
+    """Everything the classifier applies, as arrays and plain values.
+
+    Arrays (`arrays`): rel_emb_coef (dim + 1 + kw), rel_emb_intercept (1), rel_tfidf_coef
+    (terms), rel_tfidf_intercept (1), rel_z (mean and sd of both training scores), idf
+    (terms), sec_{flat,ad,stage}_coef (classes, dim + kw) and _intercept (classes).
+    """
+
+    section_ids: tuple[str, ...]
+    ad_of_section: tuple[int, ...]  # 0 attack, 1 defense
+    stage_of_section: tuple[int, ...]  # 0 design, 1 secondary, 2 deployment, 3 usage
+    keywords: Keywords
+    tfidf: Tfidf | None
+    arrays: Mapping[str, np.ndarray]
+    rules: Mapping[str, Rule] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    # --- relevance --------------------------------------------------------------------------
+
+    def relevance_score(
+        self, emb: np.ndarray, texts: Sequence[str], kw: np.ndarray, cr: np.ndarray
+    ) -> np.ndarray:
+        """The raw relevance score (sum of the two z-scored linear scores)."""
+        a = self.arrays
+        if self.tfidf is None:
+            raise ModelError("this model has no relevance part")
+        x = np.hstack([emb.astype(np.float32), cr.astype(np.float32)[:, None], kw])
+        s1 = x.astype(np.float64) @ a["rel_emb_coef"].astype(np.float64) + a["rel_emb_intercept"][0]
+        s2 = self.tfidf.dot(texts, a["rel_tfidf_coef"]) + a["rel_tfidf_intercept"][0]
+        z = a["rel_z"].astype(np.float64)
+        return np.asarray((s1 - z[0]) / z[1] + (s2 - z[2]) / z[3])
+
+    # --- section ----------------------------------------------------------------------------
+
+    def section_proba(self, emb: np.ndarray, kw: np.ndarray) -> np.ndarray:
+        """(n, leaves) section probabilities, rows summing to 1."""
+        a = self.arrays
+        x = np.hstack([emb.astype(np.float32), kw]).astype(np.float64)
+
+        def head(name: str) -> np.ndarray:
+            coef = a[f"sec_{name}_coef"].astype(np.float64)
+            return _log_softmax(x @ coef.T + a[f"sec_{name}_intercept"].astype(np.float64))
+
+        lp = head("flat")
+        lp = lp + head("ad")[:, list(self.ad_of_section)]
+        lp = lp + head("stage")[:, list(self.stage_of_section)]
+        p = np.exp(lp - lp.max(axis=1, keepdims=True))
+        return np.asarray(p / p.sum(axis=1, keepdims=True))
+
+    # --- files ------------------------------------------------------------------------------
+
+    def settings_json(self) -> dict[str, Any]:
+        tf = self.tfidf
+        terms: list[str] = []
+        if tf is not None:
+            terms = [""] * len(tf.vocabulary)
+            for term, j in tf.vocabulary.items():
+                terms[j] = term
+        return {
+            "format": FORMAT,
+            "method": METHOD,
+            "settings": dict(self.settings),
+            "section_ids": list(self.section_ids),
+            "ad_of_section": list(self.ad_of_section),
+            "stage_of_section": list(self.stage_of_section),
+            "keywords": list(self.keywords.keywords),
+            "stance": list(self.keywords.stance),
+            "tfidf": None
+            if tf is None
+            else {
+                "terms": terms,
+                "stop_words": sorted(tf.stop_words),
+                "ngram_range": list(tf.ngram_range),
+                "sublinear_tf": True,
+                "norm": "l2",
+                "lowercase": True,
+            },
+            "rules": {name: rule.to_json() for name, rule in sorted(self.rules.items())},
+        }
+
+    @classmethod
+    def from_files(cls, settings: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Params:
+        if settings.get("format") != FORMAT:
+            raise ModelError(
+                f"unknown classifier format {settings.get('format')!r} (this tracker reads "
+                f"{FORMAT})",
+                hint="run `tracker train` to write a model this version reads",
+            )
+        tf = settings.get("tfidf")
+        tfidf = None
+        if tf is not None:
+            tfidf = Tfidf(
+                vocabulary={t: j for j, t in enumerate(tf["terms"])},
+                idf=np.asarray(arrays["idf"]),
+                stop_words=frozenset(tf["stop_words"]),
+                ngram_range=(int(tf["ngram_range"][0]), int(tf["ngram_range"][1])),
+            )
+        rules = {
+            name: Rule(name, r["score_cr"], r["score_other"], r["platt_a"], r["platt_b"])
+            for name, r in settings.get("rules", {}).items()
+        }
+        return cls(
+            section_ids=tuple(settings["section_ids"]),
+            ad_of_section=tuple(settings["ad_of_section"]),
+            stage_of_section=tuple(settings["stage_of_section"]),
+            keywords=Keywords(tuple(settings["keywords"]), tuple(settings["stance"])),
+            tfidf=tfidf,
+            arrays=dict(arrays),
+            rules=rules,
+            settings=dict(settings.get("settings", {})),
+        )
+
+
+def canonical_json(data: Any) -> str:
+    """JSON with sorted keys and no spaces: the same data always gives the same bytes."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Raw outputs for a batch: what `evaluate` measures and `classify` turns into verdicts."""
+
+    score: np.ndarray  # raw relevance score
+    cr: np.ndarray  # judged as cs.CR
+    proba: np.ndarray  # (n, leaves)
+    emb: np.ndarray  # (n, dim)
+
+
+def predict(
+    params: Params, emb: np.ndarray, titles: Sequence[str], abstracts: Sequence[str], cr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Raw relevance scores and section probabilities from embeddings and texts."""
+    texts = [paper_text(t, a) for t, a in zip(titles, abstracts, strict=True)]
+    kw = params.keywords.matrix(texts, titles)
+    score = params.relevance_score(emb, texts, kw, cr) if params.tfidf is not None else None
+    proba = params.section_proba(emb, kw)
+    return (score if score is not None else np.zeros(len(texts))), proba
+
+
+# --- fingerprints ---------------------------------------------------------------------------
+
+
+def catalog_fingerprint(catalog: Catalog) -> str:
+    """What the model learnt from the catalog: the taxonomy's leaves and descriptions and every
+    entry's title, abstract and section (order-free)."""
+    leaves = [[s.id, s.heading_en, s.description] for s in catalog.taxonomy.leaves]
+    entries = sorted(
+        [" ".join(e.paper.title.split()), " ".join(e.paper.abstract.split()), e.section]
+        for e in catalog.entries
+    )
+    return sha256_bytes(canonical_json({"leaves": leaves, "entries": entries}).encode())
+
+
+def rejections_fingerprint(rejections: Sequence[Rejection]) -> str:
+    rows = sorted([" ".join(r.title.split()), r.arxiv or "", r.doi or ""] for r in rejections)
+    return sha256_bytes(canonical_json(rows).encode())
+
+
+# --- the classifier -------------------------------------------------------------------------
+
+
+def read_manifest(models_dir: Path) -> dict[str, Any]:
+    path = models_dir / MANIFEST_FILE
+    if not path.is_file():
+        raise ModelError(
+            f"no trained classifier in {models_dir} ({MANIFEST_FILE} is missing)",
+            hint="run `tracker train`",
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path} is unreadable: {exc}", hint="run `tracker train`") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ModelError(
+            f"{path}: not a manifest this tracker reads (format {FORMAT})",
+            hint="run `tracker train`",
+        )
+    return manifest
+
+
+def read_verified(models_dir: Path, manifest: Mapping[str, Any], name: str) -> bytes:
+    """An artefact's bytes, after checking them against the manifest's sha256."""
+    expected = manifest.get("artefacts", {}).get(name)
+    path = models_dir / name
+    if not expected:
+        raise ModelError(f"{models_dir / MANIFEST_FILE} does not list {name}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read {path}: {exc}", hint="run `tracker train`") from None
+    found = sha256_bytes(data)
+    if found != expected:
+        raise ModelError(
+            f"{path} has sha256 {found}, but {MANIFEST_FILE} says {expected}; refusing to load it",
+            hint="restore models/ from git, or run `tracker train`",
+        )
+    return data
+
+
+@dataclass(frozen=True)
+class NeighborIndex:
+    titles: tuple[str, ...]
+    section_ids: tuple[str, ...]
+    emb: np.ndarray
+
+    def nearest(self, emb: np.ndarray, k: int = 3) -> list[list[Neighbor]]:
+        if not self.titles:
+            return [[] for _ in range(len(emb))]
+        sims = emb.astype(np.float32) @ self.emb.T
+        out = []
+        for row in sims:
+            top = np.argsort(-row, kind="stable")[:k]
+            out.append([Neighbor(self.titles[j], self.section_ids[j], float(row[j])) for j in top])
+        return out
+
+
+class Classifier:
+    """The trained classifier, as the pipeline and `tracker classify` use it.
+
+    `threshold` is the relevance (0-1) at which a paper is in scope under the configured rule;
+    `version` names the trained model; `stale` says why the model no longer matches the catalog
+    (or is None); `notes` holds warnings for people (a stale model, a rebuilt cache).
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        rule: Rule,
+        embedder: Embedder,
+        neighbors: NeighborIndex,
+        taxonomy: Taxonomy,
+        manifest: Mapping[str, Any],
+        stale: str | None = None,
+    ) -> None:
+        self.params = params
+        self.rule = rule
+        self.embedder = embedder
+        self.neighbors = neighbors
+        self.taxonomy = taxonomy
+        self.manifest = manifest
+        self.stale = stale
+        self.notes: list[str] = embedder.notes
+        if stale:
+            self.notes.insert(0, f"{STALE} ({stale})")
+        for sid in params.section_ids:
+            if sid not in taxonomy or not taxonomy[sid].is_leaf:
+                raise ModelError(
+                    f"the model predicts section {sid!r}, which the taxonomy has no longer",
+                    hint="run `tracker train`",
+                )
+
+    @property
+    def threshold(self) -> float:
+        return self.rule.threshold
+
+    @property
+    def version(self) -> str:
+        arrays = str(self.manifest.get("artefacts", {}).get(ARRAYS_FILE, ""))[:8]
+        return f"{str(self.manifest.get('created', ''))[:10]}+{arrays}"
+
+    @classmethod
+    def load(
+        cls,
+        models_dir: Path,
+        catalog_dir: Path,
+        *,
+        cache_dir: Path | None = None,
+        embedding_model: str = "",
+        embedding_sha256: str = "",
+        rule: str = "",
+        batch_size: int = 32,
+        st_min_texts: int | None = None,
+        progress: Progress | None = None,
+    ) -> Classifier:
+        """Load and verify: every artefact against the manifest, the embedding model's files
+        against theirs (or the configured hash), then compare the catalog with the one the
+        model was trained on. Raises ModelError on any mismatch; a changed catalog only
+        marks the model stale."""
+        from safetensors.numpy import load as load_arrays
+
+        from tracker.publish.rejected import load_rejections
+
+        manifest = read_manifest(models_dir)
+        settings = json.loads(read_verified(models_dir, manifest, SETTINGS_FILE))
+        arrays = load_arrays(read_verified(models_dir, manifest, ARRAYS_FILE))
+        params = Params.from_files(settings, arrays)
+
+        emb_info = manifest.get("embedding", {})
+        trained_sha = str(emb_info.get("sha256", ""))
+        if embedding_sha256 and embedding_sha256.lower() != trained_sha:
+            raise ModelError(
+                f"classifier.embedding_sha256 is {embedding_sha256}, but the classifier in "
+                f"{models_dir} was trained on embeddings of a model with sha256 {trained_sha}",
+                hint="run `tracker train` with the configured model",
+            )
+        replacement = emb_info.get("replacement")
+        model = EmbeddingModel.open(
+            embedding_model or str(emb_info.get("model", "")),
+            expected=emb_info.get("files", {}),
+            weights_sha256=embedding_sha256,
+            max_seq_length=int(emb_info.get("max_seq_length", 256)),
+            replacement=models_dir / replacement["file"] if replacement else None,
+            replacement_sha256=replacement["sha256"] if replacement else None,
+        )
+        notes: list[str] = []
+        cache = (
+            EmbeddingCache(cache_dir / "embeddings.sqlite3", notes.append) if cache_dir else None
+        )
+        embedder = Embedder(model, cache, batch_size, notes=notes)
+        if st_min_texts is not None:
+            embedder.st_min_texts = st_min_texts
+
+        rule_name = rule or str(manifest.get("thresholds", {}).get("rule", DEFAULT_RULE))
+        if rule_name not in params.rules:
+            known = ", ".join(sorted(params.rules))
+            raise ModelError(
+                f"threshold rule {rule_name!r} is not in the trained model (it has: {known})",
+                hint="set classifier.threshold_rule to one of those, or run `tracker train`",
+            )
+
+        catalog = Catalog.load(catalog_dir)
+        trained = manifest.get("training_data", {})
+        changed = []
+        if catalog_fingerprint(catalog) != trained.get("catalog_fingerprint"):
+            changed.append("the catalog changed since training")
+        if rejections_fingerprint(load_rejections(catalog_dir)) != trained.get(
+            "rejections_fingerprint"
+        ):
+            changed.append("the rejections changed since training")
+
+        # The catalog's embeddings: from the model file for papers it was trained with, the
+        # embedder (and its cache) for papers added since.
+        from tracker.classify.embedder import text_key
+
+        stored = {k: i for i, k in enumerate(settings.get("neighbors", {}).get("text_keys", []))}
+        texts = [paper_text(e.paper.title, e.paper.abstract) for e in catalog.entries]
+        keys = [text_key(t, model.max_seq_length) for t in texts]
+        emb = np.zeros((len(texts), arrays["neighbor_emb"].shape[1]), np.float32)
+        missing = [i for i, k in enumerate(keys) if k not in stored]
+        for i, k in enumerate(keys):
+            if k in stored:
+                emb[i] = arrays["neighbor_emb"][stored[k]]
+        if missing:
+            emb[missing] = embedder.embed([texts[i] for i in missing], progress or _quiet)
+        neighbors = NeighborIndex(
+            tuple(e.paper.title for e in catalog.entries),
+            tuple(e.section for e in catalog.entries),
+            emb,
+        )
+        return cls(
+            params,
+            params.rules[rule_name],
+            embedder,
+            neighbors,
+            catalog.taxonomy,
+            manifest,
+            "; ".join(changed) or None,
+        )
+
+    def scores(
+        self,
+        titles: Sequence[str],
+        abstracts: Sequence[str],
+        cr: np.ndarray,
+        progress: Progress | None = None,
+    ) -> Scores:
+        texts = [paper_text(t, a) for t, a in zip(titles, abstracts, strict=True)]
+        emb = self.embedder.embed(texts, progress or _quiet)
+        score, proba = predict(self.params, emb, titles, abstracts, cr)
+        return Scores(score, cr, proba, emb)
+
+    def classify(
+        self, papers: Sequence[Paper], progress: Progress | None = None
+    ) -> list[Classification]:
+        """A verdict per paper, in order."""
+        if not papers:
+            return []
+        cr = np.array([has_cr(p.categories) for p in papers], dtype=bool)
+        s = self.scores([p.title for p in papers], [p.abstract for p in papers], cr, progress)
+        relevance = self.rule.relevance(s.score, cr)
+        in_scope = self.rule.in_scope(s.score, cr)
+        leaves = [self.taxonomy[sid] for sid in self.params.section_ids]
+        near = self.neighbors.nearest(s.emb)
+        out = []
+        for i, paper in enumerate(papers):
+            order = np.argsort(-s.proba[i], kind="stable")
+            ranked = tuple(
+                SectionScore(
+                    leaves[j].id,
+                    leaves[j].heading_zh or "",
+                    leaves[j].heading_en,
+                    float(s.proba[i, j]),
+                )
+                for j in order
+            )
+            out.append(
+                Classification(
+                    paper,
+                    bool(in_scope[i]),
+                    float(relevance[i]),
+                    ranked,
+                    tuple(near[i]),
+                )
+            )
+        return out
+
+
+def _quiet(done: int, total: int) -> None:
+    pass
+
+
+def load_classifier(config: Config, progress: Progress | None = None) -> Classifier:
+    """The classifier in `config.models_dir`, verified, with the configured embedding model,
+    rule and cache (see `Classifier.load`)."""
+    c = config.classifier
+    return Classifier.load(
+        config.models_dir,
+        config.catalog_dir,
+        cache_dir=config.cache_dir,
+        embedding_model=c.embedding_model,
+        embedding_sha256=c.embedding_sha256,
+        rule=c.threshold_rule,
+        batch_size=c.batch_size,
+        st_min_texts=c.st_min_texts,
+        progress=progress,
+    )
