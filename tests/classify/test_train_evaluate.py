@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.classify.conftest import LABELS, Repo
 from tracker.cli.bot import load_classifier
 from tracker.config import load_config
@@ -87,3 +89,24 @@ def test_the_bot_loads_the_trained_classifier_and_gets_a_verdict_per_paper(train
     assert classifier.version
     assert [v.paper for v in verdicts] == papers
     assert all(v.in_scope == (v.relevance >= classifier.threshold) for v in verdicts)
+
+
+def test_tracker_run_dry_run_classifies_with_the_trained_model(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.bot.conftest import NIGHT, ArxivServer, stream_papers
+    from tests.servers import LoopbackServer
+
+    for var in ("GITHUB_TOKEN", "TRACKER_GITHUB_TOKEN", "GITHUB_REPOSITORY"):
+        monkeypatch.delenv(var, raising=False)
+    with LoopbackServer() as server:
+        arxiv = ArxivServer(server)
+        arxiv.serve(stream_papers(), NIGHT)
+        env = {"TRACKER_ARXIV_RSS_URL": arxiv.rss_url, "TRACKER_ARXIV_API_URL": arxiv.api_url}
+        result = repo.tracker("run", "--dry-run", "--date", NIGHT.isoformat(), env=env)
+
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((repo.models / "manifest.json").read_text("utf-8"))
+    version = f"{manifest['created'][:10]}+{manifest['artefacts']['classifier.safetensors'][:8]}"
+    assert "classified 12, " in result.stderr
+    assert f"(model {version}, threshold " in result.stderr
