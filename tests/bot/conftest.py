@@ -5,8 +5,11 @@ the classifier the end-to-end tests run with (`e2e_classifier`)."""
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import json
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -140,13 +143,20 @@ HOSTILE_ROW: dict[str, object] = {
 }
 
 
-def e2e_classifier() -> Classifier:
-    """The classifier `tracker run` gets in the end-to-end tests.
+_E2E: list[Classifier] = []
 
-    The label double, until the trained classifier lands on main; then this returns the real
-    model from models/ (loaded once per session) and nothing else changes: the end-to-end tests
-    derive what to expect from this classifier's verdicts, never from the labels."""
-    return oracle([HOSTILE_ROW, *stream_rows()])
+
+def e2e_classifier() -> Classifier:
+    """The classifier `tracker run` gets in the end-to-end tests: the trained model in models/,
+    loaded (and verified) once per session, with a scratch embedding cache. The end-to-end
+    tests derive what to expect from this classifier's verdicts, never from the labels."""
+    if not _E2E:
+        from tracker.classify.model import Classifier as TrainedClassifier
+
+        cache = Path(tempfile.mkdtemp(prefix="tracker-e2e-cache-"))
+        atexit.register(shutil.rmtree, cache, ignore_errors=True)
+        _E2E.append(TrainedClassifier.load(REPO / "models", REPO / "catalog", cache_dir=cache))
+    return _E2E[0]
 
 
 def expected_proposals(classifier: Classifier, papers: Sequence[Paper], cap: int = 20) -> list[str]:
