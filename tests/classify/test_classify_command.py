@@ -177,3 +177,22 @@ def test_an_id_arxiv_does_not_know_is_refused(trained: Repo) -> None:
 
     assert result.exit_code == 2
     assert "Error: not found on arXiv: 2603.99999" in result.stderr
+
+
+def test_classify_a_title_imports_neither_torch_nor_scikit_learn(trained: Repo) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from tracker.cli import main\n"
+        f"r = CliRunner().invoke(main, ['--config', {str(trained.config)!r}, 'classify', "
+        "'--title', 'Backdoors in LoRA adapters'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(sorted(m for m in ('torch', 'sklearn', 'sentence_transformers', 'transformers') "
+        "if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert out.stdout.strip() == "[]"

@@ -478,7 +478,7 @@ def _plot_confusion(sq: SectionQuality, leaf_ids: Sequence[str], path: Path, tit
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    fig, ax = plt.subplots(figsize=(8.5, 6.5))
     ax.imshow(sq.confusion, cmap="Blues")
     n = len(leaf_ids)
     ax.set_xticks(range(n), [str(i + 1) for i in range(n)])
