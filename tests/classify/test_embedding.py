@@ -108,3 +108,26 @@ def test_numpy_tfidf_is_scikit_learns() -> None:
     coef = np.linspace(-1, 1, x.shape[1]).astype(np.float32)
 
     assert np.allclose(tfidf.dot(texts, coef), x @ coef, atol=1e-5)
+
+
+def test_replacement_tensors_change_both_encoders_alike_and_are_pinned(
+    model: EmbeddingModel, tmp_path: Path
+) -> None:
+    from safetensors.numpy import load_file, save_file
+
+    weights = load_file(str(model.path / "model.safetensors"))
+    name = "encoder.layer.5.output.LayerNorm.bias"
+    path = tmp_path / "last-layer.safetensors"
+    save_file({name: weights[name] + np.float32(0.1)}, str(path))
+    replaced = EmbeddingModel.open("", replacement=path)
+
+    tuned = Embedder(replaced)
+    a = tuned.embed(TEXTS[:2], backend="numpy")
+    b = tuned.embed(TEXTS[:2], backend="st")
+    base = Embedder(model).embed(TEXTS[:2], backend="numpy")
+
+    assert replaced.key != model.key  # the cache never mixes the two
+    assert np.abs(a - b).max() < 1e-5
+    assert np.abs(a - base).max() > 1e-3
+    with pytest.raises(ModelError, match="refusing to load it"):
+        EmbeddingModel.open("", replacement=path, replacement_sha256="0" * 64)

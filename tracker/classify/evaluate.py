@@ -338,16 +338,20 @@ def evaluate(
     blocks: int = 11,
     step: Step = lambda s: None,
 ) -> Evaluation:
+    eval_labels: list[Label] = []
+    if labels_file is not None:
+        eval_labels = read_labels(labels_file, inputs.catalog.taxonomy)
+        if not eval_labels:
+            raise InputError(f"{labels_file}: no labelled rows")
+        if before is not None and not any(r.night >= before.isoformat() for r in eval_labels):
+            raise InputError(f"no labelled row announced on or after {before}")
     step(f"embedding {len(inputs.ts)} training texts")
     emb = embedder.embed(inputs.ts.texts)
     guide = embed_guide(inputs.guide_rows, inputs.leaf_ids, embedder)
     step("catalog cross-validation")
     cat, protocol = catalog_cv(inputs, emb, guide, folds)
     result = Evaluation(list(inputs.leaf_ids), cat, protocol)
-    if labels_file is not None:
-        eval_labels = read_labels(labels_file, inputs.catalog.taxonomy)
-        if not eval_labels:
-            raise InputError(f"{labels_file}: no labelled rows")
+    if eval_labels:
         result.labels = labels_eval(
             inputs, eval_labels, embedder, guide, blocks=blocks, before=before, step=step
         )
