@@ -24,10 +24,14 @@ def test_evaluate_cross_validates_catalog_and_labels_and_writes_the_report(
     )
 
     assert result.exit_code == 0, result.stderr
-    assert "Section, catalog cross-validation (n=60): top-1" in result.stdout
-    assert "grouped cross-validation: 4 nights in 2 blocks" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Section"
+    assert lines[1].split() == ["rows", "n", "top-1", "top-3", "macro-F1"]
+    assert lines[3].startswith("catalog cross-validation  60 ")
+    assert "Relevance (grouped cross-validation: 4 nights in 2 blocks" in result.stdout
     assert "ROC AUC" in result.stdout and "recall@1%FPR" in result.stdout
-    assert "replay [fpr3+bg0.1] 4 nights" in result.stdout
+    replay = next(line.split() for line in lines if line.startswith("fpr3+bg0.1"))
+    assert replay[1] == "4"  # nights
     for name in ("report.md", "confusion.png", "confusion-labels.png", "pr_curve.png"):
         assert (out / name).is_file(), name
     assert (out / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

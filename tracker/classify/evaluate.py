@@ -401,6 +401,70 @@ def table_lines(ev: Evaluation) -> list[str]:
     return lines
 
 
+def _aligned(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def table(ev: Evaluation) -> list[str]:
+    """The figures as aligned plain-text tables (what `tracker evaluate` prints)."""
+    c = ev.catalog
+    sections = [["catalog cross-validation", str(c.n), _pct(c.top1), _pct(c.top3), _f(c.macro_f1)]]
+    lab = ev.labels
+    if lab is not None:
+        for name, sq in (
+            ("labels, in scope", lab.section),
+            ("labels, in scope, sure", lab.section_sure),
+        ):
+            if sq is not None:
+                sections.append([name, str(sq.n), _pct(sq.top1), _pct(sq.top3), _f(sq.macro_f1)])
+    out = ["Section", *_aligned(["rows", "n", "top-1", "top-3", "macro-F1"], sections)]
+    if lab is None:
+        return out
+    out += ["", f"Relevance ({lab.protocol})"]
+    out += _aligned(
+        ["rows", "in scope", "out", "ROC AUC", "AP", "recall@1%FPR", "recall@5%FPR"],
+        [
+            [r.subset, str(r.n_pos), str(r.n_neg), _f(r.auc), _f(r.ap), _pct(r.r1), _pct(r.r5)]
+            for r in lab.relevance
+        ],
+    )
+    out += ["", "Replay, night by night (thresholds from each split's own training rows)"]
+    out += _aligned(
+        [
+            "rule",
+            "nights",
+            "recall",
+            "wrong/night",
+            "max",
+            "wrong cs.CR",
+            "wrong other",
+            f"real night (+{REAL_BACKGROUND})",
+        ],
+        [
+            [
+                rp.rule,
+                str(rp.nights),
+                f"{_pct(rp.recall)} ({rp.proposed_right}/{rp.positives})",
+                f"{rp.wrong_per_night:.2f}",
+                str(rp.max_wrong_night),
+                f"{rp.wrong_cr}/{rp.neg_cr}",
+                f"{rp.wrong_other}/{rp.neg_other}",
+                f"{rp.wrong_per_real_night:.1f}",
+            ]
+            for rp in lab.replays
+        ],
+    )
+    return out
+
+
 def _confusion_md(sq: SectionQuality, leaf_ids: Sequence[str]) -> list[str]:
     head = "| true \\ predicted | " + " | ".join(str(i + 1) for i in range(len(leaf_ids))) + " |"
     lines = [head, "|---" * (len(leaf_ids) + 1) + "|"]

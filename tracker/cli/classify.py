@@ -291,7 +291,7 @@ def evaluate_cmd(
     """
     from tracker.classify.embedder import Embedder, EmbeddingCache, EmbeddingModel
     from tracker.classify.evaluate import as_json as ev_json
-    from tracker.classify.evaluate import evaluate, table_lines, write_report
+    from tracker.classify.evaluate import evaluate, table, write_report
     from tracker.classify.train import gather
 
     if train_before is not None and labels_file is None:
@@ -333,7 +333,7 @@ def evaluate_cmd(
     if as_json:
         click.echo(json.dumps(ev_json(ev), ensure_ascii=False))
     else:
-        for line in table_lines(ev):
+        for line in table(ev):
             click.echo(line)
     click.echo(f"Wrote {', '.join(str(p) for p in written)}.", err=True)
     sys.stdout.flush()
