@@ -24,10 +24,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.docs import replace_block  # noqa: E402
 from benchmarks.machine import machine  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "stream-2026.jsonl"
@@ -72,16 +74,56 @@ def _tracker() -> str:
     return str(exe) if exe.exists() else "tracker"
 
 
+def render(results: dict[str, Any]) -> str:
+    """The speed table that README and the model card show."""
+    c = results["cold_single"]
+    walls = c["walls"]
+    lines = [
+        f"Measured by `python benchmarks/classify_speed.py` on {results['machine']} (load "
+        f"average {results['load_before'][0]:.2f} before the runs); every run is a fresh "
+        "`tracker` process with an empty embedding cache, so process start, imports, hash "
+        "verification, loading, embedding and printing are all included.",
+        "",
+        "| what | wall time | papers/s | peak memory (RSS) | CPU time | target |",
+        "|---|---|---|---|---|---|",
+        f"| `tracker classify --title T --abstract A`, cold process, median of {len(walls)} "
+        f"| **{c['median_s']:.2f} s** ({min(walls):.2f}–{max(walls):.2f}) | | "
+        f"{c['peak_mib']:.0f} MiB | {c['cpu_s_median']:.2f} s | ≤ 3 s: "
+        f"{'met' if c['median_s'] <= 3 else 'not met'} |",
+    ]
+    for key, v in results.items():
+        if not key.startswith("batch "):
+            continue
+        name = key[len("batch ") :]
+        met = "met" if v["wall_s"] <= 60 else "not met"
+        lines.append(
+            f"| `tracker classify --input`, {v['papers']:,} title+abstract papers, {name} | "
+            f"**{v['wall_s']:.1f} s** | {v['papers_per_s']:.1f} | {v['peak_mib']:.0f} MiB | "
+            f"{v['cpu_s']:.0f} s | ≤ 60 s: {met} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--papers", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--docs-only",
+        action="store_true",
+        help="measure nothing: rewrite README and the model card from the saved results",
+    )
     args = parser.parse_args()
+    if args.docs_only:
+        saved = json.loads((OUT / "classify_speed.json").read_text("utf-8"))
+        for path in replace_block("classify-speed", render(saved)):
+            print(f"updated {path}")
+        return 0
     rows = [json.loads(line) for line in args.data.read_text("utf-8").splitlines() if line]
     batch = rows[::4][: args.papers]
     load = os.getloadavg()
-    results: dict[str, object] = {"machine": machine(), "load_before": load}
+    results: dict[str, Any] = {"machine": machine(), "load_before": load}
     with tempfile.TemporaryDirectory(prefix="tracker-speed-") as scratch:
         folder = Path(scratch)
         papers = folder / "papers.jsonl"
@@ -118,7 +160,10 @@ def main() -> int:
             "peak_mib": max(m for _, m, _ in cold),
             "cpu_s_median": statistics.median(c for _, _, c in cold),
         }
-        for name, st_min in (("auto (sentence-transformers)", 300), ("numpy forced", 10**9)):
+        for name, st_min in (
+            ("sentence-transformers (chosen from 300 texts)", 300),
+            ("numpy encoder forced", 10**9),
+        ):
             sub = folder / name.split()[0]
             sub.mkdir()
             config = write_config(sub, st_min)
@@ -139,29 +184,11 @@ def main() -> int:
     results["load_after"] = os.getloadavg()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "classify_speed.json").write_text(json.dumps(results, indent=1) + "\n", "utf-8")
-    c = results["cold_single"]
-    lines = [
-        "# Classifier speed",
-        "",
-        f"Machine: {machine()}. Load average before: {load[0]:.2f}, after: "
-        f"{results['load_after'][0]:.2f}. Every run is a fresh process with an "
-        "empty embedding cache.",
-        "",
-        "| what | wall time | papers/s | peak memory | CPU time (user+sys) |",
-        "|---|---|---|---|---|",
-        f"| `tracker classify --title --abstract`, cold process (median of {args.runs}) | "
-        f"{c['median_s']:.2f} s | | {c['peak_mib']:.0f} MiB | {c['cpu_s_median']:.2f} s |",
-    ]
-    for key, value in results.items():
-        if key.startswith("batch "):
-            v = value
-            lines.append(
-                f"| `tracker classify --input` {v['papers']} papers, {key[6:]} | "
-                f"{v['wall_s']:.1f} s | {v['papers_per_s']:.1f} | {v['peak_mib']:.0f} MiB "
-                f"| {v['cpu_s']:.0f} s |"
-            )
-    (OUT / "classify_speed.md").write_text("\n".join(lines) + "\n", "utf-8")
-    print("\n".join(lines))
+    table = render(results)
+    (OUT / "classify_speed.md").write_text("# Classifier speed\n\n" + table + "\n", "utf-8")
+    print(table)
+    for path in replace_block("classify-speed", table):
+        print(f"updated {path}")
     return 0
 
 
