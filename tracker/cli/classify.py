@@ -30,6 +30,8 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 NOT_FOUND = "not found on arXiv: {ids}"
+# Off a terminal, batches smaller than this embed in a few seconds: no progress lines.
+_QUIET_BELOW = 64
 NOT_AN_ID = "not an arXiv id: {value!r}"
 
 
@@ -41,13 +43,15 @@ def clean(text: str) -> str:
 @contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr for embedding batches (a line every few seconds when stderr is
-    not a terminal); silent when there is nothing to embed."""
+    not a terminal, for batches big enough to take that long); silent when there is nothing
+    to embed."""
     from tracker.cli.sources import ProgressDisplay
 
+    live = sys.stderr.isatty()
     with ProgressDisplay([label]) as display:
 
         def update(done: int, total: int) -> None:
-            if total:
+            if total and (live or total >= _QUIET_BELOW):
                 display.update(label, done, total, "embedding")
 
         yield update
