@@ -196,3 +196,22 @@ def test_classify_a_title_imports_neither_torch_nor_scikit_learn(trained: Repo) 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert out.stdout.strip() == "[]"
+
+
+def test_input_categories_outside_cs_cr_meet_the_stricter_threshold(
+    trained: Repo, tmp_path: Path
+) -> None:
+    rows = [
+        {"id": "unknown", "title": TITLE, "abstract": ABSTRACT},
+        {"id": "cs.CR", "title": TITLE, "abstract": ABSTRACT, "categories": ["cs.CR", "cs.LG"]},
+        {"id": "cs.LG", "title": TITLE, "abstract": ABSTRACT, "categories": ["cs.LG"]},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", "utf-8")
+
+    result = trained.tracker("classify", "--input", str(path), "--json")
+
+    assert result.exit_code == 0, result.stderr
+    unknown, cr, lg = (json.loads(line)["relevance"] for line in result.stdout.splitlines())
+    assert unknown == cr  # no categories: judged like a cs.CR paper
+    assert lg < cr

@@ -69,10 +69,12 @@ class InputPaper:
     title: str
     abstract: str
     id: str | None
+    categories: tuple[str, ...] = ()
 
 
 def read_inputs(path: Path) -> list[InputPaper]:
-    """Papers to classify: JSONL with `title`, optional `abstract` and `id`."""
+    """Papers to classify: JSONL with `title`, optional `abstract`, `id` and `categories`
+    (arXiv categories; a paper without them is judged like a cs.CR one)."""
     out = []
     for number, obj in read_jsonl(path):
         where = f"{path}:{number}"
@@ -81,7 +83,12 @@ def read_inputs(path: Path) -> list[InputPaper]:
         ident = obj.get("id")
         if ident is not None and not isinstance(ident, str | int):
             raise InputError(f"{where}: 'id' must be text")
-        out.append(InputPaper(number, title, abstract, None if ident is None else str(ident)))
+        cats = obj.get("categories") or []
+        if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
+            raise InputError(f"{where}: 'categories' must be a list of arXiv categories")
+        out.append(
+            InputPaper(number, title, abstract, None if ident is None else str(ident), tuple(cats))
+        )
     if not out:
         raise InputError(f"{path}: no papers in the file")
     return out

@@ -70,7 +70,7 @@ def _notes(notes: Sequence[str]) -> None:
     "--input",
     "input_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Classify a batch: JSONL with title, abstract and an optional id per line.",
+    help="Classify a batch: JSONL with title, abstract and optional id and categories.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per paper, input order.")
 @click.pass_obj
@@ -114,7 +114,7 @@ def classify_cmd(
         from tracker.classify.data import read_inputs
 
         rows = read_inputs(input_path)
-        papers = [Paper(title=r.title, abstract=r.abstract) for r in rows]
+        papers = [Paper(title=r.title, abstract=r.abstract, categories=r.categories) for r in rows]
         input_ids = [r.id for r in rows]
     else:
         papers = _lookup(config, ids)
