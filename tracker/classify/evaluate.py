@@ -582,7 +582,7 @@ def _plot_pr(lab: LabelsResult, path: Path) -> Path:
     ax.set_ylabel("precision")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
-    ax.set_title("Relevance, out of fold: precision vs recall")
+    ax.set_title("Relevance on held-out rows: precision vs recall")
     ax.legend(loc="lower left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -411,7 +411,11 @@ def write_model(
         canonical_json({k: v for k, v in manifest["training_data"].items() if k != "rows"}).encode()
     )
     models_dir.mkdir(parents=True, exist_ok=True)
-    (models_dir / ARRAYS_FILE).write_bytes(arrays_bytes)
+    # The arrays first, then settings and manifest together: an interrupted training leaves
+    # files that disagree with the manifest, which loading refuses, never a silent mix.
+    staged = models_dir / f".{ARRAYS_FILE}.tmp"
+    staged.write_bytes(arrays_bytes)
+    os.replace(staged, models_dir / ARRAYS_FILE)
     write_files(
         {
             models_dir / SETTINGS_FILE: settings_bytes.decode(),
