@@ -174,3 +174,23 @@ def test_train_reads_gzipped_labels_and_filters_by_date(tmp_path: Path, cache_di
     assert result.exit_code == 0, result.stderr
     rows = _manifest(repo)["training_data"]["rows"]  # type: ignore[index]
     assert rows["nights"] == 3  # 01-19, 01-21, 01-27 of the four fixture nights
+
+
+def test_labels_without_nights_still_train(tmp_path: Path, cache_dir: Path) -> None:
+    from tests.classify.conftest import LABELS
+
+    rows = [json.loads(line) for line in LABELS.read_text("utf-8").splitlines()]
+    bare = tmp_path / "no-nights.jsonl"
+    bare.write_text(
+        "".join(
+            json.dumps({k: r[k] for k in ("title", "abstract", "in_scope", "section")}) + "\n"
+            for r in rows
+        ),
+        "utf-8",
+    )
+    repo = make_repo(tmp_path / "repo", cache_dir, labels=[bare])
+
+    result = repo.tracker("train")
+
+    assert result.exit_code == 0, result.stderr
+    assert _manifest(repo)["training_data"]["rows"]["labelled"] == len(rows)  # type: ignore[index]

@@ -186,13 +186,11 @@ def inner_folds(ts: TrainingSet, rows: np.ndarray, k: int) -> list[tuple[np.ndar
     a = ts.arrays()
     lab = rows[a["labelled"][rows]]
     rest = rows[~a["labelled"][rows]]
-    groups = a["night"][lab]
+    # Rows without a night (`announced`) are each a group of their own.
+    groups = np.array([n or f"row:{i}" for i, n in zip(lab, a["night"][lab], strict=True)])
     n_groups = len(set(groups.tolist()))
     if n_groups < 2:
-        raise ModelError(
-            "the labelled rows need at least two nights (`announced`) to set thresholds out "
-            "of fold",
-        )
+        raise ModelError("the labelled rows need at least two nights to set thresholds")
     out = []
     for tr, te in GroupKFold(n_splits=min(k, n_groups)).split(lab, groups=groups):
         out.append((np.sort(np.concatenate([lab[tr], rest])), lab[te]))
@@ -397,7 +395,7 @@ def write_model(
                 "labelled_in_scope": int((lab & a["y"]).sum()),
                 "rejections": int(sum(o == "rejected" for o in ts.origin)),
                 "guide_examples": len(inputs.guide_rows),
-                "nights": len(set(a["night"][lab].tolist())),
+                "nights": len({n for n in a["night"][lab].tolist() if n}),
             },
         },
         "thresholds": {
