@@ -29,9 +29,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.servers.loopback import QuietHTTPServer
 
 DOCS = "https://docs.github.com/rest"
 BOT_LOGIN = "tracker-bot"
@@ -130,7 +132,7 @@ class GitHubServer:
         human = {"name": "Maintainer", "email": "maintainer@example.org", "date": self._now_iso()}
         first = self._store_commit("Initial catalog", root, [], human, human)
         self.refs[f"refs/heads/{default_branch}"] = first
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: QuietHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -141,7 +143,7 @@ class GitHubServer:
         class Handler(_Handler):
             github = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
