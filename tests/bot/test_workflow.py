@@ -42,3 +42,17 @@ def test_it_installs_cpu_torch_caches_pip_and_runs_tracker_run() -> None:
         "TRACKER_GITHUB_TOKEN: ${{ steps.app.outputs.token || secrets.TRACKER_BOT_TOKEN || github.token }}"
         in text
     )
+
+
+def test_it_retrains_a_stale_model_with_a_kept_embedding_cache_before_the_run() -> None:
+    steps = _load()["jobs"]["run"]["steps"]
+    runs = [str(s.get("run", "")) for s in steps]
+    train = next(i for i, r in enumerate(runs) if "tracker train --if-stale" in r)
+    run = next(i for i, r in enumerate(runs) if "tracker run" in r)
+    cache = next(
+        i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("actions/cache@")
+    )
+    assert cache < train < run
+    # The cached folder is the one tracker.yaml names as cache_dir.
+    config = YAML(typ="safe").load((REPO / "tracker.yaml").read_text("utf-8"))
+    assert steps[cache]["with"]["path"] == config["cache_dir"]

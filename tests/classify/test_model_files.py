@@ -194,3 +194,39 @@ def test_labels_without_nights_still_train(tmp_path: Path, cache_dir: Path) -> N
 
     assert result.exit_code == 0, result.stderr
     assert _manifest(repo)["training_data"]["rows"]["labelled"] == len(rows)  # type: ignore[index]
+
+
+def test_train_if_stale_leaves_a_current_model_alone(repo: Repo) -> None:
+    before = {p.name: p.stat().st_mtime_ns for p in repo.models.iterdir()}
+
+    result = repo.tracker("train", "--if-stale")
+
+    assert result.exit_code == 0, result.stderr
+    assert "matches the catalog: nothing to train" in result.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in repo.models.iterdir()} == before
+
+
+def test_train_if_stale_retrains_after_a_catalog_change(repo: Repo) -> None:
+    papers = repo.catalog / "papers.yaml"
+    text = papers.read_text("utf-8")
+    papers.write_text(
+        text.replace("section: attack.design.task-specific", "section: attack.usage", 1), "utf-8"
+    )
+    old = _manifest(repo)["training_data"]["catalog_fingerprint"]  # type: ignore[index]
+
+    result = repo.tracker("train", "--if-stale")
+
+    assert result.exit_code == 0, result.stderr
+    assert "Training: the catalog changed since training." in result.stderr
+    assert _manifest(repo)["training_data"]["catalog_fingerprint"] != old  # type: ignore[index]
+    assert "stale" not in repo.tracker("classify", "--title", TITLE).stderr
+
+
+def test_train_if_stale_trains_when_there_is_no_model(repo: Repo) -> None:
+    shutil.rmtree(repo.models)
+
+    result = repo.tracker("train", "--if-stale")
+
+    assert result.exit_code == 0, result.stderr
+    assert "Training: no trained classifier in" in result.stderr
+    assert (repo.models / "manifest.json").is_file()

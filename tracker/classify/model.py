@@ -271,6 +271,22 @@ def rejections_fingerprint(rejections: Sequence[Rejection]) -> str:
     return sha256_bytes(canonical_json(rows).encode())
 
 
+def stale_reasons(manifest: Mapping[str, Any], catalog: Catalog) -> list[str]:
+    """Why the model in `manifest` no longer matches the catalog (empty: it still does). Only
+    the catalog and its rejections are compared; changed labelled files are not detected."""
+    from tracker.publish.rejected import load_rejections
+
+    trained = manifest.get("training_data", {})
+    changed = []
+    if catalog_fingerprint(catalog) != trained.get("catalog_fingerprint"):
+        changed.append("the catalog changed since training")
+    if rejections_fingerprint(load_rejections(catalog.root)) != trained.get(
+        "rejections_fingerprint"
+    ):
+        changed.append("the rejections changed since training")
+    return changed
+
+
 # --- the classifier -------------------------------------------------------------------------
 
 
@@ -393,8 +409,6 @@ class Classifier:
         marks the model stale."""
         from safetensors.numpy import load as load_arrays
 
-        from tracker.publish.rejected import load_rejections
-
         manifest = read_manifest(models_dir)
         settings = json.loads(read_verified(models_dir, manifest, SETTINGS_FILE))
         arrays = load_arrays(read_verified(models_dir, manifest, ARRAYS_FILE))
@@ -434,14 +448,7 @@ class Classifier:
             )
 
         catalog = Catalog.load(catalog_dir)
-        trained = manifest.get("training_data", {})
-        changed = []
-        if catalog_fingerprint(catalog) != trained.get("catalog_fingerprint"):
-            changed.append("the catalog changed since training")
-        if rejections_fingerprint(load_rejections(catalog_dir)) != trained.get(
-            "rejections_fingerprint"
-        ):
-            changed.append("the rejections changed since training")
+        changed = stale_reasons(manifest, catalog)
 
         # The catalog's embeddings: from the model file for papers it was trained with, the
         # embedder (and its cache) for papers added since.

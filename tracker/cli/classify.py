@@ -24,6 +24,7 @@ from tracker.errors import InputError
 
 if TYPE_CHECKING:
     from tracker.classify.result import Classification
+    from tracker.config import Config
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 # C0 and C1 control characters (ESC, BEL, CSI ...) except none: paper text is printed inert.
@@ -204,8 +205,16 @@ def _print_verdict(v: Classification, ident: str | None, threshold: float) -> No
     type=_DATE,
     help="Use only labelled rows announced before DATE (YYYY-MM-DD).",
 )
+@click.option(
+    "--if-stale",
+    is_flag=True,
+    help="Train only when models/ is missing or stale (the catalog or its rejections changed "
+    "since training); otherwise say so and exit 0.",
+)
 @click.pass_obj
-def train_cmd(state: State, labels: tuple[Path, ...], before: dt.datetime | None) -> None:
+def train_cmd(
+    state: State, labels: tuple[Path, ...], before: dt.datetime | None, if_stale: bool
+) -> None:
     """Train the classifier on the catalog (with the taxonomy's descriptions), the labelled
     files in classifier.training_labels and the rejections in catalog/rejected.yaml, and write
     it to models/ (classifier.safetensors, classifier.json, manifest.json).
@@ -214,11 +223,17 @@ def train_cmd(state: State, labels: tuple[Path, ...], before: dt.datetime | None
     cached in cache_dir, so only new texts are embedded (all of them the first time: a few
     minutes for the 4,000 rows of the 2026 stream).
 
-    Example: tracker train
+    Example: tracker train --if-stale (what the nightly workflow runs)
     """
     from tracker.classify.train import train
 
     config = state.config
+    if if_stale:
+        reasons = _stale_reasons(config)
+        if not reasons:
+            click.echo(f"{config.models_dir} matches the catalog: nothing to train.", err=True)
+            return
+        click.echo(f"Training: {'; '.join(reasons)}.", err=True)
     started = time.perf_counter()
     with _progress("train") as progress:
         manifest = train(
@@ -245,6 +260,19 @@ def train_cmd(state: State, labels: tuple[Path, ...], before: dt.datetime | None
             err=True,
         )
     click.echo(f"Wrote {config.models_dir}.", err=True)
+
+
+def _stale_reasons(config: Config) -> list[str]:
+    """Why models/ needs training (empty: it does not)."""
+    from tracker.catalog.store import Catalog
+    from tracker.classify.model import read_manifest, stale_reasons
+    from tracker.errors import ModelError
+
+    try:
+        manifest = read_manifest(config.models_dir)
+    except ModelError as exc:
+        return [exc.message]
+    return stale_reasons(manifest, Catalog.load(config.catalog_dir))
 
 
 @main.command("evaluate")
