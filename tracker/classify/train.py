@@ -480,6 +480,17 @@ def train(
         if c.embedding_replacement.resolve() != replacement.resolve():
             out.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(c.embedding_replacement, replacement)
+    embedder = open_embedder(config, replacement)
+    for note in embedder.notes:
+        step(note)
+    trained, emb, _guide = train_all(inputs, embedder, progress, step)
+    return write_model(out, trained, inputs, embedder.model, emb)
+
+
+def open_embedder(config: Config, replacement: Path | None) -> Embedder:
+    """The configured embedding model, verified against its hashes (with `replacement`
+    tensors), over the configured cache; cache warnings are in the embedder's notes."""
+    c = config.classifier
     model = EmbeddingModel.open(
         c.embedding_model,
         weights_sha256=c.embedding_sha256,
@@ -487,14 +498,5 @@ def train(
         replacement=replacement,
     )
     notes: list[str] = []
-    embedder = Embedder(
-        model,
-        EmbeddingCache(config.cache_dir / "embeddings.sqlite3", notes.append),
-        c.batch_size,
-        c.st_min_texts,
-        notes=notes,
-    )
-    for note in notes:
-        step(note)
-    trained, emb, _guide = train_all(inputs, embedder, progress, step)
-    return write_model(out, trained, inputs, model, emb)
+    cache = EmbeddingCache(config.cache_dir / "embeddings.sqlite3", notes.append)
+    return Embedder(model, cache, c.batch_size, c.st_min_texts, notes=notes)

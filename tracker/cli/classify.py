@@ -321,30 +321,16 @@ def evaluate_cmd(
 
     Example: tracker evaluate --labels ../shared/data/stream-2026.jsonl --train-before 2026-03-16
     """
-    from tracker.classify.embedder import Embedder, EmbeddingCache, EmbeddingModel
     from tracker.classify.evaluate import as_json as ev_json
     from tracker.classify.evaluate import evaluate, table, write_report
-    from tracker.classify.train import gather
+    from tracker.classify.train import gather, open_embedder
 
     if train_before is not None and labels_file is None:
         raise click.UsageError("--train-before needs --labels")
     config = state.config
     c = config.classifier
     inputs = gather(config.catalog_dir, c.training_labels)
-    model = EmbeddingModel.open(
-        c.embedding_model,
-        weights_sha256=c.embedding_sha256,
-        max_seq_length=c.max_seq_length,
-        replacement=c.embedding_replacement,
-    )
-    notes: list[str] = []
-    embedder = Embedder(
-        model,
-        EmbeddingCache(config.cache_dir / "embeddings.sqlite3", notes.append),
-        c.batch_size,
-        c.st_min_texts,
-        notes=notes,
-    )
+    embedder = open_embedder(config, c.embedding_replacement)
     ev = evaluate(
         inputs,
         embedder,
@@ -354,7 +340,7 @@ def evaluate_cmd(
         blocks=blocks,
         step=lambda s: click.echo(s, err=True),
     )
-    _notes(notes)
+    _notes(embedder.notes)
     header = [
         f"Catalog {config.catalog_dir}; training labels "
         f"{', '.join(p.name for p in c.training_labels) or 'none'}"
