@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from tests.servers import LoopbackServer, Reply
-from tests.servers.arxiv import RSS_TYPE
+from tests.servers.arxiv import RSS_TYPE, listing_rss
 from tests.sources.conftest import MakeHttp, fixture_bytes
+from tracker.paper import Paper
 from tracker.sources.arxiv_listing import ArxivListingSource, parse_listing
 from tracker.sources.feeds import NotAFeedError
 from tracker.sources.http import HttpClient, HttpError
@@ -138,3 +139,18 @@ def test_a_listing_server_that_never_answers_is_an_error(
     http = make_http(timeout=0.25, retries=0)
     with pytest.raises(HttpError, match=r"no answer within the timeout of 0\.25 s"):
         _source(server, make_http, http=http).fetch(LISTING_DAY, LISTING_DAY)
+
+
+def test_author_names_that_contain_an_address_are_kept_as_written() -> None:
+    # feedparser cuts e-mail-like text out of dc:creator ("Eve <ple>"); the listing must not.
+    paper = Paper(
+        title="On model hubs",
+        abstract="Pre-trained models are shared on hubs.",
+        authors=("Eve <eve@evil.example>", "Bob Smith"),
+        arxiv_id="2601.11999",
+        arxiv_version=1,
+        categories=("cs.CR",),
+        announced=LISTING_DAY,
+    )
+    (parsed,) = parse_listing(listing_rss([paper], LISTING_DAY), "http://x/rss/cs.CR").papers
+    assert parsed.authors == ("Eve <eve@evil.example>", "Bob Smith")

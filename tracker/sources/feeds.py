@@ -251,10 +251,20 @@ def split_authors(names: list[str], *, name_lists: bool = False) -> tuple[str, .
 def entry_authors(
     entry: Mapping[str, Any], *, html: bool = True, name_lists: bool = False
 ) -> tuple[str, ...]:
-    """The entry's authors (see `split_authors`); `html` as in `parse_feed`."""
-    names = [str(a.get("name") or "") for a in entry.get("authors") or () if isinstance(a, Mapping)]
-    if not names and entry.get("author"):
-        names = [str(entry["author"])]
+    """The entry's authors (see `split_authors`); `html` as in `parse_feed`.
+
+    With `name_lists` (one `dc:creator` naming everybody), the field's text is read as it is:
+    feedparser also derives `authors` from it, but cuts out anything that looks like an e-mail
+    address and mangles the names around it ("Eve <eve@evil.example>, Bob" becomes
+    "Eve <ple>, Bob")."""
+    details = [a for a in entry.get("authors") or () if isinstance(a, Mapping)]
+    raw = entry.get("author")
+    if name_lists and isinstance(raw, str) and raw and len(details) <= 1:
+        names = [raw]
+    else:
+        names = [str(a.get("name") or "") for a in details]
+        if not names and raw:
+            names = [str(raw)]
     return split_authors([plain_text(n) if html else n for n in names], name_lists=name_lists)
 
 
