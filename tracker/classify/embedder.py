@@ -326,10 +326,11 @@ class Embedder:
     _st: Any = field(default=None, repr=False)
 
     def embed(
-        self, texts: Sequence[str], progress: Progress = _no_progress, backend: str = "auto"
+        self, texts: Sequence[str], progress: Progress | None = None, backend: str = "auto"
     ) -> np.ndarray:
         """(n, dim) float32 unit vectors for `texts`, in order. Cached vectors are reused; the
         rest are embedded in length-sorted chunks, `progress(done, total)` after each."""
+        progress = progress or _no_progress
         texts = list(texts)
         keys = [text_key(t, self.model.max_seq_length) for t in texts]
         dim = self._dimension()

@@ -463,7 +463,7 @@ class Classifier:
             if k in stored:
                 emb[i] = arrays["neighbor_emb"][stored[k]]
         if missing:
-            emb[missing] = embedder.embed([texts[i] for i in missing], progress or _quiet)
+            emb[missing] = embedder.embed([texts[i] for i in missing], progress)
         neighbors = NeighborIndex(
             tuple(e.paper.title for e in catalog.entries),
             tuple(e.section for e in catalog.entries),
@@ -487,7 +487,7 @@ class Classifier:
         progress: Progress | None = None,
     ) -> Scores:
         texts = [paper_text(t, a) for t, a in zip(titles, abstracts, strict=True)]
-        emb = self.embedder.embed(texts, progress or _quiet)
+        emb = self.embedder.embed(texts, progress)
         score, proba = predict(self.params, emb, titles, abstracts, cr)
         return Scores(score, cr, proba, emb)
 
@@ -525,10 +525,6 @@ class Classifier:
                 )
             )
         return out
-
-
-def _quiet(done: int, total: int) -> None:
-    pass
 
 
 def load_classifier(config: Config, progress: Progress | None = None) -> Classifier:

@@ -324,7 +324,7 @@ def train_all(
             hint="configure classifier.training_labels (labelled JSONL with negatives)",
         )
     step(f"embedding {len(ts)} training texts and {len(inputs.guide_rows)} guide examples")
-    emb = embedder.embed(ts.texts, progress or (lambda d, t: None))
+    emb = embedder.embed(ts.texts, progress)
     guide = embed_guide(inputs.guide_rows, inputs.leaf_ids, embedder)
     rows = np.arange(len(ts))
     step("out-of-fold relevance scores for the thresholds")

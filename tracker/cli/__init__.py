@@ -8,6 +8,7 @@ fast.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,12 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
     relevant ones in one pull request. The catalog commands keep the list itself in order.
     """
     ctx.obj = State(config_path=config_path)
+
+
+def warn(notes: Iterable[str]) -> None:
+    """`Warning: note` on stderr for each distinct note, in order."""
+    for note in dict.fromkeys(notes):
+        click.echo(f"Warning: {note}", err=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracker.cli import State, main
+from tracker.cli import State, main, warn
 from tracker.config import Config
 from tracker.errors import EXIT_OK
 
@@ -39,8 +39,7 @@ def load_classifier(config: Config) -> Classifier:
     from tracker.classify.model import load_classifier as load
 
     classifier = load(config)
-    for note in dict.fromkeys(classifier.notes):
-        click.echo(f"Warning: {note}", err=True)
+    warn(classifier.notes)
     return classifier
 
 

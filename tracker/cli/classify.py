@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracker.cli import State, main
+from tracker.cli import State, main, warn
 from tracker.errors import InputError
 
 if TYPE_CHECKING:
@@ -56,11 +56,6 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
                 display.update(label, done, total, "embedding")
 
         yield update
-
-
-def _notes(notes: Sequence[str]) -> None:
-    for note in dict.fromkeys(notes):
-        click.echo(f"Warning: {note}", err=True)
 
 
 @main.command("classify")
@@ -125,7 +120,7 @@ def classify_cmd(
     with _progress("classify") as progress:
         classifier = load_classifier(config, progress)
         verdicts = classifier.classify(papers, progress)
-    _notes(classifier.notes)
+    warn(classifier.notes)
     for ident, verdict in zip(input_ids, verdicts, strict=True):
         if as_json:
             click.echo(json.dumps(verdict.to_dict(ident), ensure_ascii=False))
@@ -340,7 +335,7 @@ def evaluate_cmd(
         blocks=blocks,
         step=lambda s: click.echo(s, err=True),
     )
-    _notes(embedder.notes)
+    warn(embedder.notes)
     header = [
         f"Catalog {config.catalog_dir}; training labels "
         f"{', '.join(p.name for p in c.training_labels) or 'none'}"
