@@ -204,6 +204,7 @@ class TrainingSet:
     sure: list[bool] = field(default_factory=list)
     origin: list[str] = field(default_factory=list)
     key: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # paper_text(title, abstract), what is embedded
 
     def add(
         self,
@@ -226,13 +227,10 @@ class TrainingSet:
         self.sure.append(sure)
         self.origin.append(origin)
         self.key.append(key)
+        self.texts.append(paper_text(title, abstract))
 
     def __len__(self) -> int:
         return len(self.titles)
-
-    @property
-    def texts(self) -> list[str]:
-        return [paper_text(t, a) for t, a in zip(self.titles, self.abstracts, strict=True)]
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {

@@ -81,11 +81,23 @@ class Guide:
     emb: np.ndarray
 
 
+def _need_both_classes(y: np.ndarray) -> None:
+    if y.all() or not y.any():
+        raise ModelError(
+            "training needs both in-scope and out-of-scope papers",
+            hint="configure classifier.training_labels (labelled JSONL with negatives)",
+        )
+
+
 def _lr(c: float, solver: str) -> Any:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(
-        C=c, class_weight="balanced", max_iter=5000, solver=solver, random_state=SEED
+        C=c,
+        class_weight=SETTINGS["class_weight"],
+        max_iter=5000,
+        solver=solver,
+        random_state=SEED,
     )
 
 
@@ -106,18 +118,14 @@ def fit(
 
     keywords = keywords or Keywords(KEYWORDS, STANCE)
     a = ts.arrays()
-    texts = [paper_text(ts.titles[i], ts.abstracts[i]) for i in rows]
+    texts = [ts.texts[i] for i in rows]
     titles = [ts.titles[i] for i in rows]
     kw = keywords.matrix(texts, titles)
     arrays: dict[str, np.ndarray] = {}
     tfidf = None
     if relevance:
         y = a["y"][rows]
-        if y.all() or not y.any():
-            raise ModelError(
-                "training needs both in-scope and out-of-scope papers",
-                hint="configure classifier.training_labels (labelled JSONL with negatives)",
-            )
+        _need_both_classes(y)
         x1 = np.hstack([emb[rows], a["cr"][rows, None].astype(np.float32), kw])
         lr1 = _lr(SETTINGS["relevance_embedding_C"], "liblinear").fit(x1, y)
         vec = TfidfVectorizer(
@@ -213,7 +221,7 @@ def predict_scores(
     params: Params, ts: TrainingSet, emb: np.ndarray, rows: np.ndarray
 ) -> np.ndarray:
     titles = [ts.titles[i] for i in rows]
-    texts = [paper_text(ts.titles[i], ts.abstracts[i]) for i in rows]
+    texts = [ts.texts[i] for i in rows]
     kw = params.keywords.matrix(texts, titles)
     cr = np.array([ts.cr[i] for i in rows], dtype=bool)
     return params.relevance_score(emb[rows], texts, kw, cr)
@@ -318,11 +326,7 @@ def train_all(
 ) -> tuple[Trained, np.ndarray, Guide]:
     """Embed every row, compute out-of-fold scores and the rules, fit on everything."""
     ts = inputs.ts
-    if all(ts.y) or not any(ts.y):
-        raise ModelError(
-            "training needs both in-scope and out-of-scope papers",
-            hint="configure classifier.training_labels (labelled JSONL with negatives)",
-        )
+    _need_both_classes(np.array(ts.y, dtype=bool))  # before the embedding, which takes long
     step(f"embedding {len(ts)} training texts and {len(inputs.guide_rows)} guide examples")
     emb = embedder.embed(ts.texts, progress)
     guide = embed_guide(inputs.guide_rows, inputs.leaf_ids, embedder)
