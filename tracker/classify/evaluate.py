@@ -40,6 +40,7 @@ from tracker.classify.train import (
     make_rules,
     out_of_fold_scores,
     predict_scores,
+    predict_sections,
 )
 from tracker.errors import InputError
 
@@ -196,9 +197,7 @@ def catalog_cv(
             continue
         train = np.setdiff1d(everyone, test)
         params = fit(ts, emb, train, guide, inputs.leaf_ids, relevance=False)
-        texts = [ts.texts[i] for i in test]
-        kw = params.keywords.matrix(texts, [ts.titles[i] for i in test])
-        proba[fold_of == f] = params.section_proba(emb[test], kw)
+        proba[fold_of == f] = predict_sections(params, ts, emb, test)
     n_lab = int((a["labelled"] & a["y"]).sum())
     protocol = (
         f"catalog cross-validation: {len(cat)} catalog papers in {folds} folds stratified by "
@@ -269,8 +268,7 @@ def labels_eval(
         step(f"split {k}/{len(splits)}: training on {len(train)} rows, scoring {len(test)}")
         params = fit(ts, emb, train, guide, inputs.leaf_ids)
         score[test] = predict_scores(params, ts, emb, test)
-        kw = params.keywords.matrix([ts.texts[i] for i in test], [ts.titles[i] for i in test])
-        proba[test] = params.section_proba(emb[test], kw)
+        proba[test] = predict_sections(params, ts, emb, test)
         rows, oof = out_of_fold_scores(ts, emb, train, guide, inputs.leaf_ids)
         for name, rule in make_rules(ts, rows, oof).items():
             thresholds[name][test] = (rule.score_cr, rule.score_other)

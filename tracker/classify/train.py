@@ -227,6 +227,14 @@ def predict_scores(
     return params.relevance_score(emb[rows], texts, kw, cr)
 
 
+def predict_sections(
+    params: Params, ts: TrainingSet, emb: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """Section probabilities of the training-set rows `rows`."""
+    kw = params.keywords.matrix([ts.texts[i] for i in rows], [ts.titles[i] for i in rows])
+    return params.section_proba(emb[rows], kw)
+
+
 def score_at_fpr(neg_scores: np.ndarray, fpr: float) -> float:
     """The score that a fraction `fpr` of the negatives reach or exceed."""
     neg = np.sort(neg_scores)[::-1]
