@@ -26,3 +26,31 @@ def test_ci_runs_the_readme_test_command() -> None:
     _, test = _readme_commands()
     assert "torch==2.13.0" in ci
     assert test.replace(".venv/bin/", "") in ci.splitlines()
+
+
+def _pyproject() -> dict:  # type: ignore[type-arg]
+    import tomllib
+
+    return tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))
+
+
+def test_the_distribution_has_a_free_name_an_spdx_license_and_a_license_file() -> None:
+    project = _pyproject()["project"]
+    assert project["name"] == "survey-tracker"  # `tracker` is taken on the package index
+    assert project["license"] == "MIT"
+    assert project["license-files"] == ["LICENSE"]
+    assert (REPO / "LICENSE").read_text("utf-8").startswith("MIT License")
+
+
+def test_lint_tools_have_upper_bounds_so_a_release_cannot_turn_ci_red() -> None:
+    test_extra = _pyproject()["project"]["optional-dependencies"]["test"]
+    for tool in ("ruff", "mypy"):
+        (spec,) = [s for s in test_extra if re.match(rf"{tool}\b", s)]
+        assert "<" in spec, spec
+
+
+def test_ci_tests_every_supported_python() -> None:
+    from ruamel.yaml import YAML
+
+    ci = YAML(typ="safe").load((REPO / ".github" / "workflows" / "ci.yml").read_text("utf-8"))
+    assert ci["jobs"]["test"]["strategy"]["matrix"]["python-version"] == ["3.11", "3.12", "3.13"]
