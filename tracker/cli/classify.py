@@ -8,6 +8,7 @@ handful of texts; sentence-transformers only takes over for large batches).
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import re
 import sys
@@ -322,6 +323,12 @@ def evaluate_cmd(
 
     if train_before is not None and labels_file is None:
         raise click.UsageError("--train-before needs --labels")
+    if importlib.util.find_spec("matplotlib") is None:
+        # Checked first: the plots come last, after minutes of training.
+        raise InputError(
+            "tracker evaluate draws its plots with matplotlib, which is not installed",
+            hint="pip install 'survey-tracker[evaluate]'",
+        )
     config = state.config
     c = config.classifier
     inputs = gather(config.catalog_dir, c.training_labels)
