@@ -123,3 +123,26 @@ def test_default_config_matches_committed_file_defaults() -> None:
     defaults = Config()
     assert committed.arxiv == defaults.arxiv
     assert committed.http == defaults.http
+
+
+def test_venue_source_urls_have_environment_overrides(workdir: Path) -> None:
+    env = {
+        "TRACKER_DBLP_API_URL": "http://127.0.0.1:9/search/publ/api",
+        "TRACKER_OPENREVIEW_API_URL": "http://127.0.0.1:9",
+    }
+    config = load_config(env=env)
+    assert config.dblp.api_url == env["TRACKER_DBLP_API_URL"]
+    assert config.openreview.api_url == env["TRACKER_OPENREVIEW_API_URL"]
+
+
+def test_committed_venue_lists_name_venues_as_the_catalog_writes_them() -> None:
+    repo = Path(__file__).resolve().parent.parent
+    committed = load_config(repo / "tracker.yaml", env={})
+    names = {s.venue for s in committed.dblp.streams}
+    catalog = (repo / "catalog" / "papers.yaml").read_text("utf-8")
+    for venue in ("USENIX", "CCS", "SP", "NDSS", "NeurIPS", "EMNLP", "CVPR", "ACL", "ICSE"):
+        assert f"venue: {venue}\n" in catalog and venue in names
+    assert {"ICLR", "ICML", "NAACL", "ICCV", "ECCV", "ASE", "ISSTA", "FSE"} <= names
+    assert {v.venue for v in committed.openreview.venues} == {"ICLR", "NeurIPS", "ICML", "TMLR"}
+    # Source defaults stay off: a configuration without these sections reads only arXiv.
+    assert Config().dblp.streams == [] and Config().openreview.venues == []

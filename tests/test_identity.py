@@ -7,11 +7,13 @@ import pytest
 from tracker.identity import (
     ArxivId,
     PaperIndex,
+    authors_overlap,
     normalize_arxiv_id,
     normalize_doi,
     normalize_title,
     parse_arxiv_id,
     same_paper,
+    same_title,
 )
 from tracker.paper import Paper
 
@@ -233,3 +235,50 @@ def test_index_finds_by_any_identity_and_confirms_with_same_paper() -> None:
         is None
     )
     assert paper("Something else") not in index
+
+
+# --- venue records and preprints (issue 12) -------------------------------------------------
+
+
+def test_a_venue_record_is_the_catalog_preprint_of_the_same_title_and_authors() -> None:
+    venue = Paper(
+        "CorruptEncoder: Data Poisoning based Backdoor Attacks to Contrastive Learning.",
+        authors=("Jinghuai Zhang", "Hongbin Liu 0002", "Jinyuan Jia", "Neil Zhenqiang Gong"),
+        doi="10.1109/CVPR52733.2024.02278",
+        venue="CVPR",
+        year=2024,
+    )
+    preprint = Paper(
+        "CorruptEncoder: Data Poisoning based Backdoor Attacks to Contrastive Learning",
+        authors=("Jinghuai Zhang", "Hongbin Liu", "Jinyuan Jia", "Neil Zhenqiang Gong"),
+        arxiv_id="2211.08229",
+        venue="arXiv",
+        year=2022,
+    )
+    assert same_paper(venue, preprint) and same_title(venue, preprint)
+    # The seed catalog lists no authors: the title alone decides, as before.
+    assert same_paper(venue, preprint.replace(authors=()))
+
+
+def test_same_title_by_different_people_is_two_papers() -> None:
+    a = Paper("Towards Robust Federated Learning", authors=("Alice Smith", "Bob Jones"))
+    b = Paper("Towards Robust Federated Learning", authors=("Chen Wei", "Li Na"))
+    assert not same_paper(a, b)
+    assert PaperIndex([(a, 1)]).find(b) is None
+
+
+def test_author_names_match_across_orders_commas_and_homonym_numbers() -> None:
+    assert authors_overlap(["Hongbin Liu 0002"], ["Liu, Hongbin"])
+    assert authors_overlap(["LIU Hongbin"], ["Hongbin Liu"])
+    assert authors_overlap(["J. Zhang"], ["Jinghuai Zhang"])
+    assert authors_overlap(["Ada Lovelace"], ["Grace Hopper"]) is False
+    assert authors_overlap([], ["Grace Hopper"]) is None
+
+
+def test_same_title_needs_the_exact_title_not_a_subtitle_variant() -> None:
+    long = Paper("BadNets: Evaluating Backdooring Attacks on Deep Neural Networks")
+    short = Paper("BadNets")
+    assert not same_title(long, short)
+    assert same_title(
+        long, Paper("Badnets: evaluating backdooring attacks on deep neural networks.")
+    )

@@ -124,6 +124,45 @@ class FeedConfig:
 
 
 @dataclass(frozen=True)
+class DblpStreamConfig:
+    """A venue read from dblp: its stream and the name the catalog writes for it."""
+
+    stream: str  # dblp's stream key: conf/uss, journals/tifs (as in dblp.org/streams/conf/uss)
+    venue: str  # as papers.yaml writes it: USENIX, CCS, SP, NeurIPS ...
+
+
+@dataclass(frozen=True)
+class DblpConfig:
+    """Source `dblp`: new volumes of the listed venues, from dblp's publication search API."""
+
+    api_url: str = "https://dblp.org/search/publ/api"
+    # The venues to read; none means the source is off.
+    streams: list[DblpStreamConfig] = field(default_factory=list)
+    # Volumes of years before this one are never read (0: no limit). Set it to the year tracker
+    # starts watching venues: the catalog already covers what came before.
+    from_year: int = 0
+    # Look each dblp paper up on arXiv by its title to borrow the abstract and arXiv id.
+    arxiv_lookups: bool = True
+
+
+@dataclass(frozen=True)
+class OpenReviewVenueConfig:
+    """A venue read from OpenReview: its venue id and the name the catalog writes for it."""
+
+    venueid: str  # accepted papers' content.venueid; `{year}` is each year of the window
+    venue: str  # as papers.yaml writes it: ICLR, NeurIPS, ICML, TMLR
+
+
+@dataclass(frozen=True)
+class OpenReviewConfig:
+    """Source `openreview`: accepted papers (with abstracts) from OpenReview's API v2."""
+
+    api_url: str = "https://api2.openreview.net"
+    # The venues to read; none means the source is off.
+    venues: list[OpenReviewVenueConfig] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class ClassifierConfig:
     """The embedding model and the trained classifier."""
 
@@ -164,6 +203,9 @@ class BotConfig:
     retry_backoff: float = 1.0  # first backoff in seconds, doubled on each retry
     rate_limit_max_wait: float = 300.0  # wait for a rate-limit reset up to this many seconds
     write_interval: float = 1.0  # seconds between two writes: GitHub asks integrators to space them
+    # Look up catalog entries listed as `arXiv` (dblp by title, arXiv comments) and update the
+    # venue of those published since.
+    venue_updates: bool = True
 
 
 @dataclass(frozen=True)
@@ -185,6 +227,8 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     arxiv: ArxivConfig = field(default_factory=ArxivConfig)
     feeds: list[FeedConfig] = field(default_factory=list)
+    dblp: DblpConfig = field(default_factory=DblpConfig)
+    openreview: OpenReviewConfig = field(default_factory=OpenReviewConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     bot: BotConfig = field(default_factory=BotConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
@@ -198,6 +242,8 @@ class Config:
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "TRACKER_ARXIV_API_URL": ("arxiv", "api_url"),
     "TRACKER_ARXIV_RSS_URL": ("arxiv", "rss_url"),
+    "TRACKER_DBLP_API_URL": ("dblp", "api_url"),
+    "TRACKER_OPENREVIEW_API_URL": ("openreview", "api_url"),
     "TRACKER_CACHE_DIR": ("", "cache_dir"),
     "GITHUB_REPOSITORY": ("bot", "repository"),
     "GITHUB_API_URL": ("bot", "api_url"),

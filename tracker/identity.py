@@ -182,6 +182,35 @@ def _strip_latex(text: str) -> str:
     return text.replace("$", "").replace("{", "").replace("}", "").replace("~", " ")
 
 
+# --- authors ---------------------------------------------------------------------------------
+
+_DISAMBIGUATION = re.compile(r"\s+\d{4}$")  # dblp's homonym number: "Wei Wang 0001"
+_INITIAL = re.compile(r"^\w$")
+
+
+def surname_keys(name: str) -> frozenset[str]:
+    """The folded words that may be `name`'s family name: the part before a comma ("Liu,
+    Hongbin"), else the last and the first word (name order differs between sources:
+    "Hongbin Liu", "LIU Hongbin"). Initials and dblp's homonym numbers are left out."""
+    name = _DISAMBIGUATION.sub("", name.strip())
+    if "," in name:
+        words = normalize_title(name.split(",", 1)[0]).split()
+        return frozenset(words[-1:])
+    words = [w for w in normalize_title(name).split() if not _INITIAL.match(w)]
+    return frozenset({words[0], words[-1]}) if words else frozenset()
+
+
+def authors_overlap(a: Iterable[str], b: Iterable[str]) -> bool | None:
+    """Whether two author lists share a family name; None when either list is empty (the seed
+    catalog lists no authors: that is no evidence either way)."""
+    keys_a = [surname_keys(n) for n in a]
+    keys_b = [surname_keys(n) for n in b]
+    if not any(keys_a) or not any(keys_b):
+        return None
+    names_b = frozenset().union(*keys_b)
+    return any(k & names_b for k in keys_a)
+
+
 # --- same paper ------------------------------------------------------------------------------
 
 
@@ -207,10 +236,11 @@ def same_paper(a: Paper, b: Paper) -> bool:
     """Whether `a` and `b` are the same paper.
 
     Same when they share an arXiv id (any version) or a DOI. Otherwise, when no identifier
-    contradicts it (two different arXiv ids, or two different DOIs), when their normalised
-    titles are equal, or when one title is the other's main title plus a subtitle and that main
-    title is specific enough (at least four words) and the years are at most two apart: a
-    preprint and its published version.
+    contradicts it (two different arXiv ids, or two different DOIs) and their author lists, when
+    both have one, share a family name: when their normalised titles are equal, or when one
+    title is the other's main title plus a subtitle and that main title is specific enough (at
+    least four words) and the years are at most two apart: a preprint and its published
+    version (a venue record and the catalog's preprint, or the other way round).
     """
     a_arxiv, a_doi = paper_ids(a)
     b_arxiv, b_doi = paper_ids(b)
@@ -220,6 +250,8 @@ def same_paper(a: Paper, b: Paper) -> bool:
         return True
     if (a_arxiv and b_arxiv) or (a_doi and b_doi):
         return False  # both identified, differently
+    if authors_overlap(a.authors, b.authors) is False:
+        return False  # same words, different people: two papers
     ta, tb = normalize_title(a.title), normalize_title(b.title)
     if not ta or not tb:
         return False
@@ -238,6 +270,15 @@ def _subtitle_variant(raw_a: str, ta: str, raw_b: str, tb: str) -> bool:
         if main != full and main == other_full and len(main.split()) >= _MIN_MAIN_TITLE_WORDS:
             return True
     return False
+
+
+def same_title(a: Paper, b: Paper) -> bool:
+    """Whether `b` is `a` by exact title: equal normalised titles, no contradicting identifiers,
+    authors that overlap when both are known. What borrowing an abstract from arXiv for a
+    title-only venue record requires (no subtitle variants: a near title is not enough there).
+    """
+    ta, tb = normalize_title(a.title), normalize_title(b.title)
+    return bool(ta) and ta == tb and same_paper(a, b)
 
 
 T = TypeVar("T")

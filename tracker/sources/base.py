@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from tracker.catalog.volumes import Volume
 from tracker.errors import TrackerError
 from tracker.paper import Paper
 
@@ -48,12 +49,15 @@ class SourceResult:
             the source's status `warning`.
         notes: plain information for the report (replacements skipped, weekend listing).
         errors: how many requests or entries failed without stopping the source.
+        volumes: the venue volumes read in full, for sources that remember what they read
+            (dblp); the nightly pull request records them in `catalog/volumes.yaml`.
     """
 
     papers: tuple[Paper, ...] = ()
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     errors: int = 0
+    volumes: tuple[Volume, ...] = ()
 
 
 class Source(ABC):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from tracker.catalog.volumes import Volume, load_volumes
 from tracker.config import Config
 from tracker.errors import ConfigError, InputError
 from tracker.identity import PaperIndex
@@ -23,8 +24,12 @@ from tracker.sources.arxiv_api import ArxivApiSource
 from tracker.sources.arxiv_listing import NAME as LISTING_NAME
 from tracker.sources.arxiv_listing import ArxivListingSource, arxiv_today
 from tracker.sources.base import Source, SourceError, SourceResult, Status
+from tracker.sources.dblp import NAME as DBLP_NAME
+from tracker.sources.dblp import DblpSource, DblpStream
 from tracker.sources.feeds import FeedSource
 from tracker.sources.http import HttpClient
+from tracker.sources.openreview import NAME as OPENREVIEW_NAME
+from tracker.sources.openreview import OpenReviewSource, OpenReviewVenue
 
 # (source name, done, total or None, note)
 FetchProgress = Callable[[str, int, int | None, str], None]
@@ -74,6 +79,7 @@ class FetchReport:
         papers: the new papers: merged across sources, not already known.
         merged: distinct papers after merging, known ones included.
         known: papers dropped because the known index had them.
+        volumes: the venue volumes the sources read (for `catalog/volumes.yaml`).
     """
 
     since: dt.date
@@ -82,6 +88,7 @@ class FetchReport:
     papers: tuple[Paper, ...] = ()
     merged: int = 0
     known: int = 0
+    volumes: tuple[Volume, ...] = ()
 
     @property
     def failed(self) -> tuple[SourceReport, ...]:
@@ -171,6 +178,7 @@ def fetch_all(
         tuple(new_papers),
         merged=len(merged),
         known=len(merged) - len(new_papers),
+        volumes=tuple(v for _name, result in results for v in result.volumes),
     )
 
 
@@ -288,6 +296,10 @@ def source_names(config: Config) -> list[str]:
         names.append(API_NAME)
     if config.arxiv.listing:
         names.append(LISTING_NAME)
+    if config.dblp.streams:
+        names.append(DBLP_NAME)
+    if config.openreview.venues:
+        names.append(OPENREVIEW_NAME)
     names.extend(f.name for f in config.feeds)
     return names
 
@@ -338,6 +350,19 @@ def build_sources(
         )
     if LISTING_NAME in selected:
         sources.append(ArxivListingSource(http, a.rss_url, a.categories, today=today))
+    if DBLP_NAME in selected:
+        sources.append(
+            DblpSource(
+                http,
+                config.dblp.api_url,
+                [DblpStream(s.stream, s.venue) for s in config.dblp.streams],
+                read=load_volumes(config.catalog_dir),
+                from_year=config.dblp.from_year,
+            )
+        )
+    if OPENREVIEW_NAME in selected:
+        venues = [OpenReviewVenue(v.venueid, v.venue) for v in config.openreview.venues]
+        sources.append(OpenReviewSource(http, config.openreview.api_url, venues))
     sources.extend(FeedSource(http, f) for f in config.feeds if f.name in selected)
     return sources
 
@@ -360,20 +385,25 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"{where}http.timeout must be positive: every request needs one")
     if config.arxiv.page_size < 1 or config.arxiv.id_batch_size < 1:
         raise ConfigError(f"{where}arxiv.page_size and arxiv.id_batch_size must be at least 1")
+    urls_extra = []
+    if config.dblp.streams:
+        urls_extra.append(("dblp.api_url", config.dblp.api_url))
+    if config.openreview.venues:
+        urls_extra.append(("openreview.api_url", config.openreview.api_url))
     if (config.arxiv.search or config.arxiv.listing) and not config.arxiv.categories:
         raise ConfigError(f"{where}arxiv.categories is empty", hint="list at least one category")
     urls = [("arxiv.api_url", config.arxiv.api_url), ("arxiv.rss_url", config.arxiv.rss_url)]
-    urls += [(f"feeds[{i}].url", f.url) for i, f in enumerate(config.feeds)]
+    urls += urls_extra + [(f"feeds[{i}].url", f.url) for i, f in enumerate(config.feeds)]
     for name, url in urls:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"{where}{name} is not an http(s) URL: {url!r}")
-    seen = {API_NAME, LISTING_NAME}
+    seen = {API_NAME, LISTING_NAME, DBLP_NAME, OPENREVIEW_NAME}
     for i, feed in enumerate(config.feeds):
         if not feed.name.strip() or feed.name in seen:
             raise ConfigError(
                 f"{where}feeds[{i}].name {feed.name!r} is empty or already used",
-                hint=f"feed names must be unique and differ from {API_NAME} and {LISTING_NAME}",
+                hint="feed names must be unique and differ from the built-in sources' names",
             )
         seen.add(feed.name)
 
