@@ -20,7 +20,17 @@ ABSTRACT = (
     "publish a backdoored LoRA adapter that keeps its utility but activates a hidden trigger "
     "after it is merged, and that the backdoor survives further fine-tuning."
 )
-KEYS = ["id", "title", "in_scope", "relevance", "section", "ranked", "neighbors"]
+KEYS = [
+    "id",
+    "title",
+    "in_scope",
+    "tier",
+    "title_only",
+    "relevance",
+    "section",
+    "ranked",
+    "neighbors",
+]
 SECTION_KEYS = ["id", "heading_zh", "heading_en", "probability"]
 
 
@@ -34,6 +44,9 @@ def test_json_has_the_documented_fields_for_a_title_and_abstract(trained: Repo) 
     assert list(out) == KEYS
     assert out["id"] is None and out["title"] == TITLE
     assert isinstance(out["in_scope"], bool) and 0.0 <= out["relevance"] <= 1.0
+    assert out["tier"] in ("added", "candidate", "out")
+    assert out["in_scope"] == (out["tier"] == "added")
+    assert out["title_only"] is False
     taxonomy = load_taxonomy(trained.catalog / "taxonomy.yaml")
     leaves = {s.id: s for s in taxonomy.leaves}
     assert list(out["section"]) == SECTION_KEYS

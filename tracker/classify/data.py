@@ -205,6 +205,7 @@ class TrainingSet:
     origin: list[str] = field(default_factory=list)
     key: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)  # paper_text(title, abstract), what is embedded
+    weight: list[float] = field(default_factory=list)  # sample weight in the relevance fit
 
     def add(
         self,
@@ -217,6 +218,7 @@ class TrainingSet:
         sure: bool,
         origin: str,
         key: str,
+        weight: float = 1.0,
     ) -> None:
         self.titles.append(title)
         self.abstracts.append(abstract)
@@ -228,6 +230,7 @@ class TrainingSet:
         self.origin.append(origin)
         self.key.append(key)
         self.texts.append(paper_text(title, abstract))
+        self.weight.append(weight)
 
     def __len__(self) -> int:
         return len(self.titles)
@@ -240,6 +243,7 @@ class TrainingSet:
             "night": np.array(self.night, dtype=object),
             "sure": np.array(self.sure, dtype=bool),
             "labelled": np.array([o == ORIGIN_LABELS for o in self.origin], dtype=bool),
+            "weight": np.array(self.weight, dtype=np.float64),
         }
 
 

@@ -37,7 +37,14 @@ from tracker.catalog.store import Catalog
 from tracker.catalog.taxonomy import Taxonomy
 from tracker.classify.embedder import Embedder, EmbeddingCache, EmbeddingModel, Progress
 from tracker.classify.features import Keywords, Tfidf, paper_text
-from tracker.classify.result import Classification, Neighbor, SectionScore
+from tracker.classify.result import (
+    TIER_ADDED,
+    TIER_CANDIDATE,
+    TIER_OUT,
+    Classification,
+    Neighbor,
+    SectionScore,
+)
 from tracker.config import Config
 from tracker.errors import ModelError
 from tracker.paper import Paper
@@ -63,13 +70,16 @@ def has_cr(categories: Sequence[str]) -> bool:
 
 @dataclass(frozen=True)
 class Rule:
-    """A proposal rule and the calibration of scores into relevance.
+    """A proposal rule, its candidate tier, and the calibration of scores into relevance.
 
     Fields:
         name: `fprX+bgY`: X % of the training negatives (out of fold) score at or above
             `score_cr`; Y % of the non-cs.CR ones at or above `score_other`.
         score_cr, score_other: score thresholds for cs.CR (or unknown) and other papers.
         platt_a, platt_b: relevance = sigmoid(a * shifted score + b).
+        candidate: the shifted score from which a paper that is not in scope is a candidate
+            (offered in the pull request, one click away); `score_cr` (no candidates) when the
+            model was trained without a candidate tier.
     """
 
     name: str
@@ -77,6 +87,7 @@ class Rule:
     score_other: float
     platt_a: float
     platt_b: float
+    candidate: float | None = None
 
     def shifted(self, score: np.ndarray, cr: np.ndarray) -> np.ndarray:
         return np.where(cr, score, score - (self.score_other - self.score_cr))
@@ -85,22 +96,59 @@ class Rule:
         z = self.platt_a * self.shifted(score, cr) + self.platt_b
         return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
 
+    def _probability(self, shifted_score: float) -> float:
+        return 1.0 / (1.0 + math.exp(-(self.platt_a * shifted_score + self.platt_b)))
+
     @property
     def threshold(self) -> float:
-        """The relevance at which a paper is in scope."""
-        return 1.0 / (1.0 + math.exp(-(self.platt_a * self.score_cr + self.platt_b)))
+        """The relevance at which a paper is in scope (the "added" tier)."""
+        return self._probability(self.score_cr)
+
+    @property
+    def candidate_score(self) -> float:
+        return self.score_cr if self.candidate is None else min(self.candidate, self.score_cr)
+
+    @property
+    def candidate_threshold(self) -> float:
+        """The relevance from which a paper below `threshold` is a candidate."""
+        return self._probability(self.candidate_score)
 
     def in_scope(self, score: np.ndarray, cr: np.ndarray) -> np.ndarray:
         return np.asarray(score >= np.where(cr, self.score_cr, self.score_other))
 
+    def tiers(self, score: np.ndarray, cr: np.ndarray) -> list[str]:
+        """Each paper's tier: "added" when in scope, "candidate" from the candidate score on
+        the shifted scale, else "out"."""
+        added = self.in_scope(score, cr)
+        cand = self.shifted(score, cr) >= self.candidate_score
+        return [
+            TIER_ADDED if a else TIER_CANDIDATE if c else TIER_OUT
+            for a, c in zip(added.tolist(), cand.tolist(), strict=True)
+        ]
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "score_cr": self.score_cr,
             "score_other": self.score_other,
             "platt_a": self.platt_a,
             "platt_b": self.platt_b,
             "relevance_threshold": self.threshold,
         }
+        if self.candidate is not None:
+            out["candidate"] = self.candidate
+            out["candidate_relevance_threshold"] = self.candidate_threshold
+        return out
+
+    @classmethod
+    def from_json(cls, name: str, r: Mapping[str, Any]) -> Rule:
+        return cls(
+            name,
+            r["score_cr"],
+            r["score_other"],
+            r["platt_a"],
+            r["platt_b"],
+            r.get("candidate"),
+        )
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -206,10 +254,7 @@ class Params:
                 stop_words=frozenset(tf["stop_words"]),
                 ngram_range=(int(tf["ngram_range"][0]), int(tf["ngram_range"][1])),
             )
-        rules = {
-            name: Rule(name, r["score_cr"], r["score_other"], r["platt_a"], r["platt_b"])
-            for name, r in settings.get("rules", {}).items()
-        }
+        rules = {name: Rule.from_json(name, r) for name, r in settings.get("rules", {}).items()}
         return cls(
             section_ids=tuple(settings["section_ids"]),
             ad_of_section=tuple(settings["ad_of_section"]),
@@ -385,6 +430,10 @@ class Classifier:
         return self.rule.threshold
 
     @property
+    def candidate_threshold(self) -> float:
+        return self.rule.candidate_threshold
+
+    @property
     def version(self) -> str:
         arrays = str(self.manifest.get("artefacts", {}).get(ARRAYS_FILE, ""))[:8]
         return f"{str(self.manifest.get('created', ''))[:10]}+{arrays}"
@@ -500,7 +549,7 @@ class Classifier:
         cr = np.array([has_cr(p.categories) for p in papers], dtype=bool)
         s = self.scores([p.title for p in papers], [p.abstract for p in papers], cr, progress)
         relevance = self.rule.relevance(s.score, cr)
-        in_scope = self.rule.in_scope(s.score, cr)
+        tiers = self.rule.tiers(s.score, cr)
         leaves = [self.taxonomy[sid] for sid in self.params.section_ids]
         near = self.neighbors.nearest(s.emb)
         out = []
@@ -518,10 +567,12 @@ class Classifier:
             out.append(
                 Classification(
                     paper,
-                    bool(in_scope[i]),
+                    tiers[i] == TIER_ADDED,
                     float(relevance[i]),
                     ranked,
                     tuple(near[i]),
+                    tier=tiers[i],
+                    title_only=not paper.abstract.strip(),
                 )
             )
         return out

@@ -8,6 +8,13 @@ from typing import Any
 
 from tracker.paper import Paper
 
+# The bot's tiers: "added" papers go into the catalog in the nightly pull request (checked
+# items), "candidate" papers are offered as unchecked items one click away, "out" are neither.
+TIER_ADDED = "added"
+TIER_CANDIDATE = "candidate"
+TIER_OUT = "out"
+TIERS = (TIER_ADDED, TIER_CANDIDATE, TIER_OUT)
+
 
 @dataclass(frozen=True)
 class SectionScore:
@@ -49,10 +56,15 @@ class Classification:
 
     Fields:
         paper: the paper classified.
-        in_scope: relevance >= the model's threshold.
+        in_scope: relevance >= the model's threshold: true exactly when `tier` is "added".
         relevance: calibrated probability (0-1) that the paper belongs in the survey.
         ranked: every leaf section, most probable first (probabilities sum to 1).
         neighbors: the nearest catalog papers, most similar first.
+        tier: "added" (in scope), "candidate" (below the threshold, above the model's
+            candidate threshold: offered for one click) or "out"; when not given, "added"
+            for an in-scope paper and "out" otherwise.
+        title_only: the paper had no abstract, so it was judged on its title alone (with
+            the model's title-only thresholds).
     """
 
     paper: Paper
@@ -60,6 +72,16 @@ class Classification:
     relevance: float
     ranked: tuple[SectionScore, ...]
     neighbors: tuple[Neighbor, ...] = ()
+    tier: str = ""
+    title_only: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.tier:
+            object.__setattr__(self, "tier", TIER_ADDED if self.in_scope else TIER_OUT)
+        if self.tier not in TIERS:
+            raise ValueError(f"unknown tier {self.tier!r}")
+        if self.in_scope != (self.tier == TIER_ADDED):
+            raise ValueError(f"in_scope={self.in_scope} contradicts tier {self.tier!r}")
 
     @property
     def section(self) -> SectionScore:
@@ -71,6 +93,8 @@ class Classification:
             "id": input_id if input_id is not None else self.paper.arxiv_id,
             "title": self.paper.title,
             "in_scope": self.in_scope,
+            "tier": self.tier,
+            "title_only": self.title_only,
             "relevance": round(self.relevance, 4),
             "section": self.section.to_dict(),
             "ranked": [s.to_dict() for s in self.ranked],

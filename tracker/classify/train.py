@@ -62,6 +62,12 @@ SETTINGS: dict[str, Any] = {
     "seed": SEED,
 }
 RULES = (DEFAULT_RULE, STRICT_RULE)
+# The candidate tier (issue 10): below the added threshold, the next papers down to the score
+# where the added and candidate tiers together hold this share of the in-scope papers ...
+CANDIDATE_RECALL = 0.95
+# ... but never more candidates than this on an average night (the bot also caps each night
+# at `bot.max_candidates`).
+CANDIDATES_A_NIGHT = 12.0
 
 
 def file_sha256(path: Path) -> str:
@@ -125,9 +131,10 @@ def fit(
     tfidf = None
     if relevance:
         y = a["y"][rows]
+        w = a["weight"][rows]
         _need_both_classes(y)
         x1 = np.hstack([emb[rows], a["cr"][rows, None].astype(np.float32), kw])
-        lr1 = _lr(SETTINGS["relevance_embedding_C"], "liblinear").fit(x1, y)
+        lr1 = _lr(SETTINGS["relevance_embedding_C"], "liblinear").fit(x1, y, sample_weight=w)
         vec = TfidfVectorizer(
             ngram_range=(1, 2),
             min_df=SETTINGS["tfidf_min_df"],
@@ -136,7 +143,7 @@ def fit(
             dtype=np.float32,
         )
         x2 = vec.fit_transform(texts)
-        lr2 = _lr(SETTINGS["relevance_tfidf_C"], "liblinear").fit(x2, y)
+        lr2 = _lr(SETTINGS["relevance_tfidf_C"], "liblinear").fit(x2, y, sample_weight=w)
         s1, s2 = lr1.decision_function(x1), lr2.decision_function(sparse.csr_matrix(x2))
         arrays.update(
             rel_emb_coef=lr1.coef_[0].astype(np.float32),
@@ -242,8 +249,33 @@ def score_at_fpr(neg_scores: np.ndarray, fpr: float) -> float:
     return float(neg[min(k, len(neg) - 1)])
 
 
-def make_rule(name: str, y: np.ndarray, score: np.ndarray, cr: np.ndarray) -> Rule:
-    """A `fprX+bgY` rule from out-of-fold scores, with its Platt calibration."""
+def candidate_score(
+    y: np.ndarray, shifted: np.ndarray, added: np.ndarray, nights: np.ndarray
+) -> float | None:
+    """The candidate tier's floor on the shifted score: the highest score from which the added
+    papers and the candidates hold `CANDIDATE_RECALL` of the in-scope rows, raised where it
+    would give more than `CANDIDATES_A_NIGHT` candidates on an average night. None without
+    nights to average over."""
+    n_nights = len({n for n in nights.tolist() if n})
+    rest = ~added
+    if n_nights == 0 or not rest.any():
+        return None
+    need = math.ceil(CANDIDATE_RECALL * int(y.sum())) - int((y & added).sum())
+    pos_rest = np.sort(shifted[y & rest])[::-1]
+    floor = float(pos_rest[min(need, len(pos_rest)) - 1]) if need > 0 else float("inf")
+    by_rank = np.sort(shifted[rest])[::-1]
+    cap = int(CANDIDATES_A_NIGHT * n_nights)
+    if cap < len(by_rank):
+        # the (cap+1)-th highest score is excluded: candidates strictly above it
+        floor = max(floor, float(np.nextafter(by_rank[cap], np.inf)))
+    return floor if math.isfinite(floor) else None
+
+
+def make_rule(
+    name: str, y: np.ndarray, score: np.ndarray, cr: np.ndarray, nights: np.ndarray | None = None
+) -> Rule:
+    """A `fprX+bgY` rule from out-of-fold scores, with its Platt calibration and, when the
+    rows' nights are known, its candidate tier."""
     from sklearn.linear_model import LogisticRegression
 
     base, _, bg = name.partition("+bg")
@@ -255,17 +287,21 @@ def make_rule(name: str, y: np.ndarray, score: np.ndarray, cr: np.ndarray) -> Ru
         t_other = max(t_cr, score_at_fpr(score[~y & ~cr], float(bg) / 100))
     shifted = np.where(cr, score, score - (t_other - t_cr))
     platt = LogisticRegression(C=1e4, max_iter=1000).fit(shifted[:, None], y)
-    return Rule(name, t_cr, t_other, float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+    cand = None
+    if nights is not None:
+        added = score >= np.where(cr, t_cr, t_other)
+        cand = candidate_score(y, shifted, added, nights)
+    return Rule(name, t_cr, t_other, float(platt.coef_[0, 0]), float(platt.intercept_[0]), cand)
 
 
 def make_rules(
     ts: TrainingSet, rows_scored: np.ndarray, scores: np.ndarray, names: Sequence[str] = RULES
 ) -> dict[str, Rule]:
     a = ts.arrays()
-    y, cr = a["y"][rows_scored], a["cr"][rows_scored]
+    y, cr, nights = a["y"][rows_scored], a["cr"][rows_scored], a["night"][rows_scored]
     if y.all() or not y.any():
         raise ModelError("the labelled rows need both in-scope and out-of-scope papers")
-    return {n: make_rule(n, y, scores, cr) for n in names}
+    return {n: make_rule(n, y, scores, cr, nights) for n in names}
 
 
 # --- the whole training ---------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from tracker.classify.result import TIER_ADDED, TIER_CANDIDATE, TIER_OUT
 from tracker.cli import State, main, warn
 from tracker.errors import InputError
 
@@ -126,7 +127,7 @@ def classify_cmd(
         if as_json:
             click.echo(json.dumps(verdict.to_dict(ident), ensure_ascii=False))
         else:
-            _print_verdict(verdict, ident, classifier.threshold)
+            _print_verdict(verdict, ident, classifier.threshold, classifier.candidate_threshold)
     if len(papers) > 1:
         rate = len(papers) / max(time.perf_counter() - started, 1e-9)
         click.echo(
@@ -171,11 +172,23 @@ def _lookup(config: Any, ids: Sequence[str]) -> list[Any]:
     return [found[i] for i in wanted]
 
 
-def _print_verdict(v: Classification, ident: str | None, threshold: float) -> None:
+VERDICTS = {
+    TIER_ADDED: "IN SCOPE",
+    TIER_CANDIDATE: "candidate (the bot offers it unchecked)",
+    TIER_OUT: "out of scope",
+}
+
+
+def _print_verdict(
+    v: Classification, ident: str | None, threshold: float, candidate_threshold: float
+) -> None:
     head = f"{clean(ident)}  " if ident else ""
     click.echo(f"{head}{clean(v.paper.title)}")
-    verdict = "IN SCOPE" if v.in_scope else "out of scope"
-    click.echo(f"  {verdict}: relevance {v.relevance:.2f} (threshold {threshold:.2f})")
+    limits = f"threshold {threshold:.2f}"
+    if candidate_threshold < threshold:
+        limits += f", candidates from {candidate_threshold:.2f}"
+    title_only = ", judged on the title alone" if v.title_only else ""
+    click.echo(f"  {VERDICTS[v.tier]}: relevance {v.relevance:.2f} ({limits}){title_only}")
     s = v.section
     click.echo(f"  section: {s.heading_zh} / {s.heading_en} [{s.id}] ({s.probability:.2f})")
     top = ", ".join(f"{r.id} {r.probability:.2f}" for r in v.ranked[:3])
