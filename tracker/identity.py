@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 from urllib.parse import unquote, urlsplit
-
-if TYPE_CHECKING:
-    from tracker.paper import Paper
 
 # --- arXiv ids -------------------------------------------------------------------------------
 
@@ -214,7 +211,31 @@ def authors_overlap(a: Iterable[str], b: Iterable[str]) -> bool | None:
 # --- same paper ------------------------------------------------------------------------------
 
 
-def paper_ids(paper: Paper) -> tuple[str | None, str | None]:
+@runtime_checkable
+class Identifiable(Protocol):
+    """What identity reads of a record (`tracker.paper.Paper` has it all): this module sits
+    below the record, so the record can use its id parsing."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def arxiv_id(self) -> str | None: ...
+
+    @property
+    def doi(self) -> str | None: ...
+
+    @property
+    def year(self) -> int | None: ...
+
+    @property
+    def authors(self) -> tuple[str, ...]: ...
+
+    @property
+    def links(self) -> Mapping[str, str]: ...
+
+
+def paper_ids(paper: Identifiable) -> tuple[str | None, str | None]:
     """The paper's (versionless arXiv id, DOI), looking into its links and arXiv DOIs too."""
     arxiv = normalize_arxiv_id(paper.arxiv_id) if paper.arxiv_id else None
     doi = normalize_doi(paper.doi) if paper.doi else None
@@ -232,7 +253,16 @@ def paper_ids(paper: Paper) -> tuple[str | None, str | None]:
     return arxiv, doi
 
 
-def same_paper(a: Paper, b: Paper) -> bool:
+def paper_key(paper: Identifiable) -> str:
+    """One key per paper, for de-duplicating rows that carry little more than an arXiv id and a
+    title (labelled data): `arxiv:<versionless id>` when the paper has one, else
+    `title:<normalised title>`. Records with equal keys are the same paper by `same_paper`;
+    `same_paper` matches more (DOIs, a title with and without its subtitle)."""
+    arxiv, _ = paper_ids(paper)
+    return f"arxiv:{arxiv}" if arxiv else f"title:{normalize_title(paper.title)}"
+
+
+def same_paper(a: Identifiable, b: Identifiable) -> bool:
     """Whether `a` and `b` are the same paper.
 
     Same when they share an arXiv id (any version) or a DOI. Otherwise, when no identifier
@@ -272,7 +302,7 @@ def _subtitle_variant(raw_a: str, ta: str, raw_b: str, tb: str) -> bool:
     return False
 
 
-def same_title(a: Paper, b: Paper) -> bool:
+def same_title(a: Identifiable, b: Identifiable) -> bool:
     """Whether `b` is `a` by exact title: equal normalised titles, no contradicting identifiers,
     authors that overlap when both are known. What borrowing an abstract from arXiv for a
     title-only venue record requires (no subtitle variants: a near title is not enough there).
@@ -291,8 +321,8 @@ class PaperIndex(Generic[T]):
     index never disagrees with the pairwise rule.
     """
 
-    def __init__(self, items: Iterable[tuple[Paper, T]] = ()) -> None:
-        self._items: list[tuple[Paper, T]] = []
+    def __init__(self, items: Iterable[tuple[Identifiable, T]] = ()) -> None:
+        self._items: list[tuple[Identifiable, T]] = []
         self._keys: dict[str, list[int]] = {}
         for paper, value in items:
             self.add(paper, value)
@@ -300,16 +330,16 @@ class PaperIndex(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
-    def __iter__(self) -> Iterator[tuple[Paper, T]]:
+    def __iter__(self) -> Iterator[tuple[Identifiable, T]]:
         return iter(self._items)
 
-    def add(self, paper: Paper, value: T) -> None:
+    def add(self, paper: Identifiable, value: T) -> None:
         index = len(self._items)
         self._items.append((paper, value))
         for key in _index_keys(paper):
             self._keys.setdefault(key, []).append(index)
 
-    def find_all(self, paper: Paper) -> list[T]:
+    def find_all(self, paper: Identifiable) -> list[T]:
         seen: set[int] = set()
         found: list[T] = []
         for key in _index_keys(paper):
@@ -322,17 +352,15 @@ class PaperIndex(Generic[T]):
                     found.append(value)
         return found
 
-    def find(self, paper: Paper) -> T | None:
+    def find(self, paper: Identifiable) -> T | None:
         found = self.find_all(paper)
         return found[0] if found else None
 
     def __contains__(self, paper: object) -> bool:
-        from tracker.paper import Paper
-
-        return isinstance(paper, Paper) and self.find(paper) is not None
+        return isinstance(paper, Identifiable) and self.find(paper) is not None
 
 
-def _index_keys(paper: Paper) -> list[str]:
+def _index_keys(paper: Identifiable) -> list[str]:
     arxiv, doi = paper_ids(paper)
     keys = [f"title:{main_title(paper.title)}", f"title:{normalize_title(paper.title)}"]
     if arxiv:

@@ -21,6 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from tracker.catalog.rejected import (
+    REJECTED_FILE,
+    Rejection,
+    load_rejections,
+    new_rejections,
+    updated_text,
+)
 from tracker.catalog.render import render_all
 from tracker.catalog.store import PAPERS_FILE, Catalog
 from tracker.classify.result import Classification
@@ -30,16 +37,9 @@ from tracker.fsutil import write_files
 from tracker.identity import PaperIndex
 from tracker.paper import Paper
 from tracker.publish.body import pr_body, pr_title
-from tracker.publish.proposal import NearMiss, Proposal, RunStats, catalog_order, select
 from tracker.publish.publisher import Preparation, Published, Publisher
-from tracker.publish.rejected import (
-    REJECTED_FILE,
-    Rejection,
-    load_rejections,
-    new_rejections,
-    updated_text,
-)
 from tracker.publish.state import derive_rejections, open_papers
+from tracker.selection import NearMiss, Proposal, RunStats, catalog_order, select
 from tracker.sources import FetchReport, Source, Status, default_window, fetch_all
 from tracker.sources.fetch import FetchProgress
 

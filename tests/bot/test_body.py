@@ -20,7 +20,7 @@ from tracker.publish.body import (
     pr_body,
     pr_title,
 )
-from tracker.publish.proposal import RunStats, select
+from tracker.selection import RunStats, select
 
 TAXONOMY = load_taxonomy(REPO / "catalog" / "taxonomy.yaml")
 HOSTILE = Paper(

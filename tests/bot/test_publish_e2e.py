@@ -28,6 +28,7 @@ from tests.conftest import REPO, run_cli
 from tests.servers import Reply
 from tests.servers.github import GitHubServer, Pull
 from tracker.catalog.awesome import escape_markdown
+from tracker.catalog.rejected import REASON_CLOSED, REASON_DELETED, parse_rejections
 from tracker.catalog.store import parse_papers_text
 from tracker.catalog.taxonomy import load_taxonomy
 from tracker.paper import Paper
@@ -35,7 +36,6 @@ from tracker.pipeline import ALL_FAILED, SOME_FAILED
 from tracker.publish.body import inert, parse_block
 from tracker.publish.github import GitHubError
 from tracker.publish.publisher import ALREADY_TODAY, DELETED_BRANCH, HUMAN_BRANCH, TOO_MANY_OPEN
-from tracker.publish.rejected import REASON_CLOSED, REASON_DELETED, parse_rejections
 
 TAXONOMY = load_taxonomy(REPO / "catalog" / "taxonomy.yaml")
 BRANCH = "tracker/2026-03-16"

@@ -11,10 +11,10 @@ from tests.bot.conftest import NIGHT, TOKEN, Bot, expected_proposals, oracle, st
 from tests.conftest import run_cli
 from tracker import pipeline
 from tracker.catalog.awesome import escape_markdown
+from tracker.catalog.rejected import HEADER, REASON_BY_HAND
 from tracker.catalog.store import Catalog
 from tracker.cli import bot as bot_cli
-from tracker.publish.proposal import make_entry, select
-from tracker.publish.rejected import HEADER, REASON_BY_HAND
+from tracker.selection import make_entry, select
 
 
 def test_dry_run_is_the_default_without_a_token_and_writes_the_working_tree(

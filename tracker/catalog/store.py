@@ -21,7 +21,7 @@ from tracker.catalog.taxonomy import Taxonomy, load_taxonomy
 from tracker.errors import CatalogError, Problem
 from tracker.fsutil import write_files
 from tracker.identity import PaperIndex, normalize_doi, paper_ids, parse_arxiv_id
-from tracker.paper import LINK_PDF, Paper
+from tracker.paper import LINK_ABS, LINK_CODE, LINK_PDF, Paper
 from tracker.yamlio import dumps_yaml, line_of, load_yaml, loads_yaml
 
 TAXONOMY_FILE = "taxonomy.yaml"
@@ -92,6 +92,38 @@ class Entry:
             if values[key] is not None:
                 out[key] = values[key]
         return out
+
+
+def new_entry(paper: Paper, section: str, confidence: float, added: dt.date) -> Entry:
+    """The entry for a paper tracker adds under `section`: venue "arXiv" when the record names
+    none, the year it has (else the year it appeared, else the year of `added`); the record's
+    `abs` link as the catalog's required `pdf` link (for arXiv papers the abstract page, as in
+    the seed list) and its code link when it has a valid one; no abstract (the list shows none);
+    the date added and the classifier's section confidence."""
+    arxiv, _ = paper_ids(paper)
+    venue = paper.venue if paper.venue and paper.venue.casefold() != "arxiv" else "arXiv"
+    year = paper.year or _year_of(paper) or added.year
+    links: dict[str, str] = {}
+    pdf = paper.link(LINK_ABS) or (f"https://arxiv.org/abs/{arxiv}" if arxiv else None)
+    pdf = pdf or paper.link(LINK_PDF)
+    if pdf and is_valid_url(pdf):
+        links[LINK_PDF] = pdf
+    code = paper.link(LINK_CODE)
+    if code and is_valid_url(code):
+        links[LINK_CODE] = code
+    return Entry(
+        paper=paper.replace(venue=venue, year=year, links=links, arxiv_id=arxiv, abstract=""),
+        section=section,
+        added=added,
+        confidence=confidence,
+    )
+
+
+def _year_of(paper: Paper) -> int | None:
+    for date in (paper.announced, paper.submitted):
+        if date is not None:
+            return date.year
+    return None
 
 
 def _ordered_links(links: Any) -> list[tuple[str, str]]:

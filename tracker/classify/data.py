@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from tracker.catalog.rejected import Rejection
 from tracker.catalog.store import Catalog
 from tracker.catalog.taxonomy import Taxonomy
 from tracker.classify.features import normalize_space, paper_text
 from tracker.errors import InputError
-from tracker.identity import normalize_title, parse_arxiv_id
-from tracker.publish.rejected import Rejection
+from tracker.identity import paper_key
+from tracker.paper import Paper
 
 ORIGIN_CATALOG = "catalog"
 ORIGIN_LABELS = "labels"
@@ -109,13 +110,8 @@ class Label:
 
     @property
     def key(self) -> str:
-        return paper_key(self.id, self.title)
-
-
-def paper_key(ident: str | None, title: str) -> str:
-    """Identity for de-duplicating rows across files: the arXiv id, else the title."""
-    parsed = parse_arxiv_id(ident) if ident else None
-    return f"arxiv:{parsed.id}" if parsed else f"title:{normalize_title(title)}"
+        """The row's identity (`tracker.identity.paper_key`): its arXiv id, else its title."""
+        return paper_key(Paper(self.title, arxiv_id=self.id))
 
 
 def section_id(value: str, taxonomy: Taxonomy) -> str | None:
@@ -269,7 +265,7 @@ def build_training_set(
             "",
             True,
             ORIGIN_CATALOG,
-            paper_key(p.arxiv_id, p.title),
+            paper_key(p),
         )
     seen = set(ts.key)
     for row in labels:
@@ -288,7 +284,7 @@ def build_training_set(
             row.key,
         )
     for r in rejections:
-        key = paper_key(r.arxiv, r.title)
+        key = paper_key(r.as_paper())
         if key in seen:
             continue
         seen.add(key)

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from tracker.catalog.rejected import Rejection
 from tracker.catalog.store import Catalog
 from tracker.catalog.taxonomy import Taxonomy
 from tracker.classify.embedder import Embedder, EmbeddingCache, EmbeddingModel, Progress
@@ -48,14 +49,12 @@ from tracker.classify.result import (
 from tracker.config import Config
 from tracker.errors import ModelError
 from tracker.paper import Paper
-from tracker.publish.rejected import Rejection
 
 FORMAT = "tracker-classifier/1"
 METHOD = "minilm-kw-lr+tfidf-lr/sec-lr-hier"
 MANIFEST_FILE = "manifest.json"
 ARRAYS_FILE = "classifier.safetensors"
 SETTINGS_FILE = "classifier.json"
-CARD_FILE = "MODEL_CARD.md"
 CR_CATEGORY = "cs.CR"
 DEFAULT_RULE = "fpr3+bg0.1"
 STRICT_RULE = "fpr2+bg0.1"
@@ -319,7 +318,7 @@ def rejections_fingerprint(rejections: Sequence[Rejection]) -> str:
 def stale_reasons(manifest: Mapping[str, Any], catalog: Catalog) -> list[str]:
     """Why the model in `manifest` no longer matches the catalog (empty: it still does). Only
     the catalog and its rejections are compared; changed labelled files are not detected."""
-    from tracker.publish.rejected import load_rejections
+    from tracker.catalog.rejected import load_rejections
 
     trained = manifest.get("training_data", {})
     changed = []

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from tracker.catalog.rejected import Rejection, load_rejections
 from tracker.catalog.store import Catalog
 from tracker.classify.data import (
     Label,
@@ -49,7 +50,6 @@ from tracker.classify.model import (
 )
 from tracker.config import Config
 from tracker.errors import ModelError
-from tracker.publish.rejected import Rejection, load_rejections
 
 SEED = 0
 SETTINGS: dict[str, Any] = {

@@ -144,7 +144,7 @@ def run_cmd(
 
     Example: tracker run --dry-run
     """
-    from tracker.cli.sources import ProgressDisplay
+    from tracker.cli.progress import ProgressDisplay
     from tracker.sources.fetch import source_names
 
     config = state.config

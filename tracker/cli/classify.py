@@ -48,7 +48,7 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr for embedding batches (a line every few seconds when stderr is
     not a terminal, for batches big enough to take that long); silent when there is nothing
     to embed."""
-    from tracker.cli.sources import ProgressDisplay
+    from tracker.cli.progress import ProgressDisplay
 
     live = sys.stderr.isatty()
     with ProgressDisplay([label]) as display:

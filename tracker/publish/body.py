@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from tracker.catalog.awesome import escape_markdown, safe_url
+from tracker.catalog.rejected import Rejection
 from tracker.catalog.store import is_valid_url
 from tracker.catalog.taxonomy import Taxonomy
 from tracker.classify.result import Classification
 from tracker.identity import normalize_doi, paper_ids, parse_arxiv_id
 from tracker.paper import LINK_ABS, LINK_CODE, LINK_PDF, Paper
-from tracker.publish.proposal import REASON_OVER_CAP, NearMiss, Proposal, RunStats
-from tracker.publish.rejected import Rejection
+from tracker.selection import REASON_OVER_CAP, NearMiss, Proposal, RunStats
 
 # --- user-facing text (tests assert on these) ------------------------------------------------
 

@@ -13,11 +13,11 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from tracker.catalog.rejected import REASON_CLOSED, REASON_DELETED, Rejection
 from tracker.identity import PaperIndex
 from tracker.paper import Paper
 from tracker.publish.body import ProposedPaper, parse_block
 from tracker.publish.github import PullInfo
-from tracker.publish.rejected import REASON_CLOSED, REASON_DELETED, Rejection
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from tracker.errors import CatalogError, Problem
-from tracker.identity import PaperIndex, normalize_doi, paper_ids, parse_arxiv_id
+from tracker.identity import PaperIndex, normalize_doi, parse_arxiv_id
 from tracker.paper import Paper
 from tracker.yamlio import dumps_yaml, line_of, loads_yaml
 
@@ -113,11 +113,6 @@ def parse_rejections(text: str, name: str) -> list[Rejection]:
     if problems:
         raise CatalogError(f"{name}: {len(problems)} problem(s)", problems)
     return out
-
-
-def rejection_for(paper: Paper, pr: int, reason: str, date: dt.date | None) -> Rejection:
-    arxiv, doi = paper_ids(paper)
-    return Rejection(paper.title, arxiv, doi, pr, reason, date)
 
 
 def new_rejections(recorded: Sequence[Rejection], derived: Iterable[Rejection]) -> list[Rejection]:

@@ -1,5 +1,6 @@
-"""What the bot proposes: choosing among the classifier's verdicts, and the catalog entry built
-for each chosen paper."""
+"""Choosing what a night proposes: the classifier's verdicts ranked and capped, each chosen one
+with the catalog entry it adds (built by `tracker.catalog`), the near misses a reviewer sees,
+and the night's figures (`RunStats`) shown with them."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from tracker.catalog.store import Entry, is_valid_url
+from tracker.catalog.store import Entry, is_valid_url, new_entry
 from tracker.classify.result import Classification, SectionScore
 from tracker.identity import paper_ids
-from tracker.paper import LINK_ABS, LINK_CODE, LINK_PDF, Paper
+from tracker.paper import LINK_CODE, Paper
 from tracker.sources.hints import code_links, venue_hint
 
 # How many below-threshold papers the PR lists under "considered, not added".
@@ -112,52 +113,26 @@ def select(
 
 
 def make_entry(verdict: Classification, today: dt.date) -> Entry:
-    """The catalog entry for a proposed paper: its predicted section; venue and year from the
-    source, else from an arXiv comment such as "Accepted at USENIX Security 2026"
-    (`tracker.sources.hints.venue_hint`), else arXiv and the year it appeared; the record's
-    `abs` link as the catalog's required `pdf` link (for arXiv papers the abstract page, as in
-    the seed list) and its code link when one is known; date added and section confidence."""
-    paper = verdict.paper
-    arxiv, _ = paper_ids(paper)
-    venue, year = paper.venue, paper.year
-    if not venue or venue.casefold() == "arxiv":
-        hint = venue_hint(paper.comment)
-        if hint is not None:
-            venue, year = hint.venue, hint.year or year
-        else:
-            venue = "arXiv"
-    year = year or _year_of(paper) or today.year
-    links: dict[str, str] = {}
-    pdf = paper.link(LINK_ABS) or (f"https://arxiv.org/abs/{arxiv}" if arxiv else None)
-    pdf = pdf or paper.link(LINK_PDF)
-    if pdf and is_valid_url(pdf):
-        links[LINK_PDF] = pdf
-    code = _code_link(paper)
-    if code:
-        links[LINK_CODE] = code
-    return Entry(
-        paper=paper.replace(venue=venue, year=year, links=links, arxiv_id=arxiv, abstract=""),
-        section=verdict.section.id,
-        added=today,
-        confidence=verdict.section.probability,
+    """The catalog entry for a proposed paper (`tracker.catalog.store.new_entry`): its
+    predicted section and section confidence, added today; a venue an arXiv comment announces
+    ("Accepted at USENIX Security 2026") and a code link found in the abstract or comment, read
+    by `tracker.sources.hints`, when the record does not carry them already."""
+    return new_entry(
+        _with_hints(verdict.paper), verdict.section.id, verdict.section.probability, today
     )
 
 
-def _code_link(paper: Paper) -> str | None:
-    """The paper's code link: the source's, else the first repository link in its abstract or
-    comment (`tracker.sources.hints.code_links`)."""
+def _with_hints(paper: Paper) -> Paper:
+    if not paper.venue or paper.venue.casefold() == "arxiv":
+        hint = venue_hint(paper.comment)
+        if hint is not None:
+            paper = paper.replace(venue=hint.venue, year=hint.year or paper.year)
     known = paper.link(LINK_CODE)
-    if known and is_valid_url(known):
-        return known
-    found = code_links(paper.abstract, paper.comment).get(LINK_CODE)
-    return found if found and is_valid_url(found) else None
-
-
-def _year_of(paper: Paper) -> int | None:
-    for date in (paper.announced, paper.submitted):
-        if date is not None:
-            return date.year
-    return None
+    if not (known and is_valid_url(known)):
+        found = code_links(paper.abstract, paper.comment).get(LINK_CODE)
+        if found:
+            paper = paper.replace(links={**paper.links, LINK_CODE: found})
+    return paper
 
 
 def catalog_order(proposals: Sequence[Proposal]) -> list[Entry]:
