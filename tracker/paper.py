@@ -63,11 +63,6 @@ class Paper:
     def replace(self, **changes: Any) -> Paper:
         return dataclasses.replace(self, **changes)
 
-    @property
-    def text(self) -> str:
-        """Title and abstract as one text: what the classifier reads."""
-        return f"{self.title}. {self.abstract}".strip() if self.abstract else self.title
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with every field; dates as ISO strings."""
         out: dict[str, Any] = {}

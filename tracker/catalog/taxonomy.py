@@ -78,15 +78,6 @@ class Taxonomy:
                 return node
         return None
 
-    def ancestors(self, section_id: str) -> list[Section]:
-        """The chain from the root down to (and including) `section_id`."""
-        chain = []
-        node: Section | None = self._by_id[section_id]
-        while node is not None:
-            chain.append(node)
-            node = self._by_id.get(node.parent) if node.parent else None
-        return chain[::-1]
-
     def leaf_order(self) -> dict[str, int]:
         return {s.id: i for i, s in enumerate(self.leaves)}
 

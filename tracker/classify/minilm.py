@@ -162,9 +162,6 @@ class MiniLM:
         norm = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norm, 1e-12)).astype(np.float32)
 
-    def token_counts(self, texts: Sequence[str]) -> list[int]:
-        return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts))]
-
     def _batches(
         self, texts: list[str], batch_size: int
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:

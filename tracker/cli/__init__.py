@@ -7,7 +7,6 @@ fast.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ import click
 
 from tracker import __version__
 from tracker.config import CONFIG_ENV, Config, load_config
-from tracker.errors import EXIT_USAGE, CatalogError, TrackerError
+from tracker.errors import CatalogError, TrackerError
 
 
 @dataclass
@@ -79,12 +78,6 @@ def warn(notes: Iterable[str]) -> None:
     """`Warning: note` on stderr for each distinct note, in order."""
     for note in dict.fromkeys(notes):
         click.echo(f"Warning: {note}", err=True)
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> None:
-    """Print `Error: message` and exit with `code` (for checks done in the CLI itself)."""
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
 
 
 from tracker.cli import bot as _bot  # noqa: E402,F401  (registers the commands)

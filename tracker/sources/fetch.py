@@ -95,10 +95,6 @@ class FetchReport:
         return tuple(s for s in self.sources if s.status is Status.FAILED)
 
     @property
-    def warned(self) -> tuple[SourceReport, ...]:
-        return tuple(s for s in self.sources if s.status is Status.WARNING)
-
-    @property
     def outcome(self) -> str:
         """`ok` (every source delivered), `partial` (some failed) or `failed` (all did)."""
         if not self.failed:
