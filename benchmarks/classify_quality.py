@@ -10,7 +10,7 @@ own protocols (tracker.classify.evaluate):
 The configuration's training labels are not used: every model is trained inside its protocol,
 from the catalog and the stream file given with --data.
 
-    python benchmarks/classify_quality.py [--data PATH] [--split DATE] [--out PATH]
+    python -m benchmarks.classify_quality [--data PATH] [--split DATE] [--out PATH]
 
 Writes benchmarks/results/classify_quality.{md,json} and the evaluate reports (Markdown and
 PNG plots) under benchmarks/results/classify_quality/.
@@ -26,21 +26,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.docs import replace_block  # noqa: E402
-from benchmarks.machine import machine  # noqa: E402
-from tracker.classify.embedder import Embedder, EmbeddingCache, EmbeddingModel  # noqa: E402
-from tracker.classify.evaluate import (  # noqa: E402
+from benchmarks.docs import replace_block
+from benchmarks.machine import machine
+from tracker.classify.embedder import Embedder, EmbeddingCache, EmbeddingModel
+from tracker.classify.evaluate import (
     as_json,
     evaluate,
     table_lines,
     write_report,
 )
-from tracker.classify.train import gather  # noqa: E402
-from tracker.config import load_config  # noqa: E402
+from tracker.classify.train import gather
+from tracker.config import load_config
 
+REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "stream-2026.jsonl"
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "classify_quality"
 
@@ -164,7 +162,7 @@ def render(results: dict[str, Any], where: str) -> str:
         "",
         f"Catalog cross-validation ({c['n']} catalog papers, titles only, 10 folds): section "
         f"top-1 **{_pct(c['top1'])}**, top-3 **{_pct(c['top3'])}**, macro-F1 "
-        f"{c['macro_f1']:.3f}. Measured by `python benchmarks/classify_quality.py` ({where}).",
+        f"{c['macro_f1']:.3f}. Measured by `python -m benchmarks.classify_quality` ({where}).",
     ]
     return "\n".join(lines)
 

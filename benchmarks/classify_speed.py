@@ -8,7 +8,7 @@ embedding cache (so every text is embedded, nothing is remembered between runs):
   numpy encoder forced, to show why the choice is made by batch size;
 - one paper from a cold process: `tracker classify --title T --abstract A`, median of 5 runs.
 
-    python benchmarks/classify_speed.py [--data PATH] [--papers N] [--runs N]
+    python -m benchmarks.classify_speed [--data PATH] [--papers N] [--runs N]
 
 Needs the trained model in models/. Writes benchmarks/results/classify_speed.{md,json}.
 """
@@ -26,12 +26,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.docs import replace_block
+from benchmarks.machine import machine
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.docs import replace_block  # noqa: E402
-from benchmarks.machine import machine  # noqa: E402
-
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "stream-2026.jsonl"
 OUT = REPO / "benchmarks" / "results"
 
@@ -79,7 +77,7 @@ def render(results: dict[str, Any]) -> str:
     c = results["cold_single"]
     walls = c["walls"]
     lines = [
-        f"Measured by `python benchmarks/classify_speed.py` on {results['machine']} (load "
+        f"Measured by `python -m benchmarks.classify_speed` on {results['machine']} (load "
         f"average {results['load_before'][0]:.2f} before the runs); every run is a fresh "
         "`tracker` process with an empty embedding cache, so process start, imports, hash "
         "verification, loading, embedding and printing are all included.",

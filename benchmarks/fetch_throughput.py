@@ -6,7 +6,7 @@ parses it, and `fetch_all` merges it and drops the papers already in the catalog
 delay is 0 on loopback: the mandatory 3 s between requests to arXiv is excluded (a real night
 adds 3 s per request, and the listing is one request).
 
-    python benchmarks/fetch_throughput.py [--data PATH] [--repeats N]
+    python -m benchmarks.fetch_throughput [--data PATH] [--repeats N]
 
 Prints papers/s (median over nights x repeats, and overall), a per-stage breakdown, whether
 every paper came through with its title intact, and the machine.
@@ -24,22 +24,20 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
+import requests
+
+from benchmarks.machine import machine
+from tests.servers import LoopbackServer, Reply
+from tests.servers.arxiv import RSS_TYPE, listing_rss
+from tracker.catalog import Catalog
+from tracker.config import ArxivConfig
+from tracker.paper import Paper
+from tracker.sources import fetch_all
+from tracker.sources.arxiv_listing import ArxivListingSource, parse_listing
+from tracker.sources.fetch import merge_papers
+from tracker.sources.http import HttpClient
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # for tests.servers: the loopback server and arXiv renderers
-
-import requests  # noqa: E402
-
-from benchmarks.machine import machine  # noqa: E402
-from tests.servers import LoopbackServer, Reply  # noqa: E402
-from tests.servers.arxiv import RSS_TYPE, listing_rss  # noqa: E402
-from tracker.catalog import Catalog  # noqa: E402
-from tracker.config import ArxivConfig  # noqa: E402
-from tracker.paper import Paper  # noqa: E402
-from tracker.sources import fetch_all  # noqa: E402
-from tracker.sources.arxiv_listing import ArxivListingSource, parse_listing  # noqa: E402
-from tracker.sources.fetch import merge_papers  # noqa: E402
-from tracker.sources.http import HttpClient  # noqa: E402
-
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "stream-2026.jsonl"
 
 

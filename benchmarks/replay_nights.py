@@ -15,8 +15,8 @@ stream), but one trained here, with the classifier's own `tracker train`, on the
 the nights up to --train-until (default 2026-03-13), into a temporary models folder; the replay
 covers the nights after it (default from 2026-03-16).
 
-    python benchmarks/replay_nights.py [--data PATH] [--train-until DATE] [--from DATE]
-                                       [--nights N] [--real-background N] [--out PATH]
+    python -m benchmarks.replay_nights [--data PATH] [--train-until DATE] [--from DATE]
+                                      [--nights N] [--real-background N] [--out PATH]
 
 Prints a Markdown table (per night: wall time, fetched, proposed, right, recall, wrong, right
 section) with totals and the machine, and writes it to benchmarks/results/replay_nights.md.
@@ -40,21 +40,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
+
+from benchmarks.machine import machine
+from tests.servers import LoopbackServer, Reply
+from tests.servers.arxiv import RSS_TYPE, ArxivApi, listing_rss
+from tests.servers.github import GitHubServer
+from tracker.catalog.taxonomy import load_taxonomy
+from tracker.cli import main as tracker_main
+from tracker.config import ArxivConfig
+from tracker.paper import Paper
+from tracker.publish.body import parse_block
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # for tests.servers: the loopback servers
-
-from click.testing import CliRunner  # noqa: E402
-
-from benchmarks.machine import machine  # noqa: E402
-from tests.servers import LoopbackServer, Reply  # noqa: E402
-from tests.servers.arxiv import RSS_TYPE, ArxivApi, listing_rss  # noqa: E402
-from tests.servers.github import GitHubServer  # noqa: E402
-from tracker.catalog.taxonomy import load_taxonomy  # noqa: E402
-from tracker.cli import main as tracker_main  # noqa: E402
-from tracker.config import ArxivConfig  # noqa: E402
-from tracker.paper import Paper  # noqa: E402
-from tracker.publish.body import parse_block  # noqa: E402
-
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "stream-2026.jsonl"
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "replay_nights.md"
 TOKEN = "replay-token"

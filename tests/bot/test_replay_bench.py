@@ -1,4 +1,4 @@
-"""The replay benchmark's harness (benchmarks/replay_nights.py) on two small nights, with the
+"""The replay benchmark's harness (`python -m benchmarks.replay_nights`) on two small nights, with the
 label double as the classifier so that every figure it reports is known in advance."""
 
 from __future__ import annotations
