@@ -78,3 +78,26 @@ def repo(trained: Repo, tmp_path: Path) -> Repo:
     root = tmp_path / "repo"
     shutil.copytree(trained.root, root)
     return Repo(root, root / "tracker.yaml")
+
+
+def repin_model(models: Path) -> None:
+    """Re-sign a model folder after a test changed its arrays on purpose: the arrays' hash in
+    the manifest, the manifest's pin in classifier.json, and classifier.json's hash (what
+    `tracker train` writes), so that only the intended damage is left."""
+    from tracker.classify.model import (
+        ARRAYS_FILE,
+        MANIFEST_PIN,
+        SETTINGS_FILE,
+        canonical_json,
+        manifest_pin,
+        sha256_bytes,
+    )
+
+    manifest = json.loads((models / "manifest.json").read_text("utf-8"))
+    manifest["artefacts"][ARRAYS_FILE] = sha256_bytes((models / ARRAYS_FILE).read_bytes())
+    settings = json.loads((models / SETTINGS_FILE).read_text("utf-8"))
+    settings[MANIFEST_PIN] = manifest_pin(manifest)
+    data = (canonical_json(settings) + "\n").encode()
+    manifest["artefacts"][SETTINGS_FILE] = sha256_bytes(data)
+    (models / SETTINGS_FILE).write_bytes(data)
+    (models / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")

@@ -11,7 +11,8 @@ encoders, and an on-disk cache.
   per text) for large batches. `Embedder` picks by the number of texts still to embed.
 - `EmbeddingCache` is an SQLite file keyed by (model key, sha256 of max_seq_length and the
   exact text): catalog papers and repeated candidates are embedded once. A corrupt cache is
-  reported and rebuilt, never fatal.
+  reported and rebuilt, never fatal; a stored vector of the wrong length or with NaN/inf is a
+  miss (embedded again), so a damaged row never reaches a verdict.
 """
 
 from __future__ import annotations
@@ -257,6 +258,7 @@ class EmbeddingCache:
         if db is None or not keys:
             return {}
         out: dict[str, np.ndarray] = {}
+        bad = 0
         try:
             for start in range(0, len(keys), 500):
                 chunk = list(keys[start : start + 500])
@@ -266,16 +268,24 @@ class EmbeddingCache:
                     [model, *chunk],
                 ).fetchall()
                 for key, blob in rows:
-                    vec = np.frombuffer(blob, dtype=np.float32)
-                    if vec.shape == (dim,):
+                    vec = cached_vector(blob, dim)
+                    if vec is None:
+                        bad += 1
+                    else:
                         out[key] = vec
         except sqlite3.Error as exc:
             self._fail(exc)
             return {}
+        if bad:
+            self._warn(
+                f"embedding cache {self.path}: {bad} stored vector(s) were not {dim} finite "
+                "numbers; they were embedded again"
+            )
         return out
 
     def put(self, model: str, items: Mapping[str, np.ndarray]) -> None:
         db = self._connect()
+        items = {k: v for k, v in items.items() if np.isfinite(v).all()}
         if db is None or not items:
             return
         try:
@@ -300,6 +310,16 @@ class EmbeddingCache:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
             self._db = None
+
+
+def cached_vector(blob: object, dim: int) -> np.ndarray | None:
+    """A stored vector, or None when the row cannot be one: not bytes, not `dim` float32
+    values, or holding NaN or infinity. The cache file is restored from night to night by CI
+    and may be damaged or tampered with; a bad row must be a miss, never a verdict."""
+    if not isinstance(blob, bytes) or len(blob) != dim * 4:
+        return None
+    vec = np.frombuffer(blob, dtype=np.float32)
+    return vec if np.isfinite(vec).all() else None
 
 
 def text_key(text: str, max_seq_length: int) -> str:
@@ -353,6 +373,13 @@ class Embedder:
             for start in range(0, len(order), chunk):
                 part = order[start : start + chunk]
                 vecs = encode([text_of[k] for k in part])
+                if vecs.shape != (len(part), dim) or not np.isfinite(vecs).all():
+                    raise ModelError(
+                        f"embedding model {self.model.name!r} gave vectors that are not "
+                        f"{len(part)} x {dim} finite numbers; refusing to classify with them",
+                        hint="the model files pass their hashes, so the encoder itself is at "
+                        "fault: report it with the texts being embedded",
+                    )
                 new = dict(zip(part, vecs, strict=True))
                 found.update(new)
                 if self.cache is not None:

@@ -18,7 +18,8 @@ What it computes for a paper (the method is chosen and measured in models/MODEL_
 
 Files in the models folder, every one listed with its sha256 in `manifest.json`:
 `classifier.safetensors` (arrays), `classifier.json` (settings, vocabulary, regexes,
-thresholds, the catalog's embeddings index). No pickle anywhere.
+thresholds, the catalog's embeddings index, and the sha256 of the manifest itself, so that no
+field of the manifest can be edited alone). No pickle anywhere.
 """
 
 from __future__ import annotations
@@ -372,6 +373,39 @@ def read_verified(models_dir: Path, manifest: Mapping[str, Any], name: str) -> b
     return data
 
 
+# classifier.json holds the sha256 of the manifest's canonical form without its `artefacts`
+# and `created`, and the manifest's `artefacts` hold classifier.json's sha256: an edit of any
+# field that decides (the default rule, the embedding model's hashes or max_seq_length) breaks
+# one of the two. `created` decides nothing and is left out, so that training twice on the
+# same data still writes byte-identical classifier files.
+MANIFEST_PIN = "manifest_sha256"
+_UNPINNED = ("artefacts", "created")
+
+
+def manifest_pin(manifest: Mapping[str, Any]) -> str:
+    """The sha256 that classifier.json stores for `manifest` (all but `artefacts`, `created`)."""
+    rest = {k: v for k, v in manifest.items() if k not in _UNPINNED}
+    return sha256_bytes(canonical_json(rest).encode())
+
+
+def check_manifest_pin(models_dir: Path, manifest: Mapping[str, Any], settings: Any) -> None:
+    """Raise ModelError unless the verified classifier.json pins this very manifest."""
+    pinned = settings.get(MANIFEST_PIN) if isinstance(settings, dict) else None
+    if pinned is None:
+        raise ModelError(
+            f"{models_dir / SETTINGS_FILE} does not pin {MANIFEST_FILE} (written by an older "
+            "tracker); refusing to load it",
+            hint="run `tracker train`",
+        )
+    if pinned != manifest_pin(manifest):
+        raise ModelError(
+            f"{models_dir / MANIFEST_FILE} was changed after training (its fields no longer "
+            f"match the {MANIFEST_PIN} in {SETTINGS_FILE}); refusing to load it",
+            hint="restore models/ from git, or run `tracker train`; choose the rule with "
+            "classifier.threshold_rule in tracker.yaml, never by editing the manifest",
+        )
+
+
 @dataclass(frozen=True)
 class NeighborIndex:
     titles: tuple[str, ...]
@@ -459,6 +493,7 @@ class Classifier:
 
         manifest = read_manifest(models_dir)
         settings = json.loads(read_verified(models_dir, manifest, SETTINGS_FILE))
+        check_manifest_pin(models_dir, manifest, settings)
         arrays = load_arrays(read_verified(models_dir, manifest, ARRAYS_FILE))
         params = Params.from_files(settings, arrays)
 

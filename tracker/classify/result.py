@@ -3,9 +3,11 @@ the bot turns into proposals."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
+from tracker.errors import ModelError
 from tracker.paper import Paper
 
 # The bot's tiers: "added" papers go into the catalog in the nightly pull request (checked
@@ -76,6 +78,17 @@ class Classification:
     title_only: bool = False
 
     def __post_init__(self) -> None:
+        # NaN compares false with every threshold: a NaN relevance would silently drop an
+        # in-scope paper. No verdict may be built on a number that is not one.
+        numbers = [self.relevance, *(s.probability for s in self.ranked)]
+        if not all(math.isfinite(x) for x in numbers) or not 0.0 <= self.relevance <= 1.0:
+            raise ModelError(
+                f"the classifier gave {self.paper.title[:80]!r} a relevance of "
+                f"{self.relevance!r} or a section probability that is not a number; "
+                "refusing to decide on it",
+                hint="the model files or the embedding cache are damaged: restore models/ "
+                "from git or run `tracker train`, and delete the cache folder",
+            )
         if not self.tier:
             object.__setattr__(self, "tier", TIER_ADDED if self.in_scope else TIER_OUT)
         if self.tier not in TIERS:

@@ -38,6 +38,7 @@ from tracker.classify.model import (
     DEFAULT_RULE,
     FORMAT,
     MANIFEST_FILE,
+    MANIFEST_PIN,
     METHOD,
     SETTINGS_FILE,
     STRICT_RULE,
@@ -45,6 +46,7 @@ from tracker.classify.model import (
     Rule,
     canonical_json,
     catalog_fingerprint,
+    manifest_pin,
     rejections_fingerprint,
     sha256_bytes,
 )
@@ -411,7 +413,6 @@ def write_model(
     settings["text"] = (
         "title + '.' (when it ends without . ? !) + ' ' + abstract, whitespace-normalised"
     )
-    settings_bytes = (canonical_json(settings) + "\n").encode()
     arrays_bytes = save(arrays, metadata={"format": FORMAT})
     created = created or _created()
     a = ts.arrays()
@@ -429,10 +430,7 @@ def write_model(
             if model.replacement is None
             else {"file": model.replacement.name, "sha256": model.replacement_sha256},
         },
-        "artefacts": {
-            ARRAYS_FILE: sha256_bytes(arrays_bytes),
-            SETTINGS_FILE: sha256_bytes(settings_bytes),
-        },
+        "artefacts": {ARRAYS_FILE: sha256_bytes(arrays_bytes)},
         "training_data": {
             "catalog_fingerprint": catalog_fingerprint(inputs.catalog),
             "rejections_fingerprint": rejections_fingerprint(inputs.rejections),
@@ -456,6 +454,10 @@ def write_model(
     manifest["training_data"]["fingerprint"] = sha256_bytes(
         canonical_json({k: v for k, v in manifest["training_data"].items() if k != "rows"}).encode()
     )
+    # classifier.json pins the finished manifest; the manifest then pins classifier.json.
+    settings[MANIFEST_PIN] = manifest_pin(manifest)
+    settings_bytes = (canonical_json(settings) + "\n").encode()
+    manifest["artefacts"][SETTINGS_FILE] = sha256_bytes(settings_bytes)
     models_dir.mkdir(parents=True, exist_ok=True)
     # The arrays first, then settings and manifest together: an interrupted training leaves
     # files that disagree with the manifest, which loading refuses, never a silent mix.
