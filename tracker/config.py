@@ -194,7 +194,8 @@ class BotConfig:
     base_branch: str = ""  # empty: the repository's default branch
     branch_prefix: str = "tracker/"
     label: str = "tracker"
-    max_proposals: int = 20
+    max_proposals: int = 20  # papers added (ticked) a night, most relevant first
+    max_candidates: int = 12  # papers offered unticked a night, most relevant first
     max_open_prs: int = 3
     author_name: str = "tracker-bot"
     author_email: str = "tracker-bot@users.noreply.github.com"

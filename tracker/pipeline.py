@@ -36,10 +36,11 @@ from tracker.errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
 from tracker.fsutil import write_files
 from tracker.identity import PaperIndex
 from tracker.paper import Paper
+from tracker.publish.block import PullState, proposed_item
 from tracker.publish.body import pr_body, pr_title
 from tracker.publish.publisher import Preparation, Published, Publisher
-from tracker.publish.state import derive_rejections, open_papers
-from tracker.selection import NearMiss, Proposal, RunStats, catalog_order, select
+from tracker.publish.state import branch_additions, derive_rejections, open_papers
+from tracker.selection import Proposal, RunStats, catalog_order, select
 from tracker.sources import FetchReport, Source, Status, default_window, fetch_all
 from tracker.sources.fetch import FetchProgress
 
@@ -69,6 +70,9 @@ class Classifier(Protocol):
     def threshold(self) -> float: ...
 
     @property
+    def candidate_threshold(self) -> float: ...
+
+    @property
     def version(self) -> str: ...
 
     def classify(self, papers: Sequence[Paper]) -> list[Classification]: ...
@@ -90,6 +94,10 @@ class LazyClassifier:
     @property
     def threshold(self) -> float:
         return self.model.threshold
+
+    @property
+    def candidate_threshold(self) -> float:
+        return self.model.candidate_threshold
 
     @property
     def version(self) -> str:
@@ -160,13 +168,15 @@ class RunReport:
     date: dt.date
     dry_run: bool
     stats: RunStats = field(default_factory=RunStats)
-    proposals: tuple[Proposal, ...] = ()
-    near_misses: tuple[NearMiss, ...] = ()
+    proposals: tuple[Proposal, ...] = ()  # both tiers: added (ticked), then candidates
     new_rejections: tuple[Rejection, ...] = ()
     files: dict[str, str] = field(default_factory=dict)  # repository path -> new text
     written: list[Path] = field(default_factory=list)
     title: str = ""
     body: str = ""
+    state: PullState | None = None  # what the body shows (the commits are filled in publishing)
+    papers_file: str = PAPERS_FILE
+    rejected_file: str = REJECTED_FILE
     published: Published | None = None
     skipped: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -197,13 +207,14 @@ class RunReport:
         known = s.known_catalog + s.known_open + s.known_rejected
         model = (
             f"model {s.model_version or 'unknown'}, threshold {s.threshold:.2f}"
-            if s.candidates
+            if s.classified
             else "no model loaded: nothing to classify"
         )
         lines.append(
             f"{self.date}: fetched {s.fetched}{_window(s.window)}, known {known}"
             f" (catalog {s.known_catalog}, open PRs {s.known_open}, rejected {s.known_rejected}),"
-            f" classified {s.candidates}, in scope {s.in_scope}, proposed {s.proposed} ({model})."
+            f" classified {s.classified}, in scope {s.in_scope}, proposed {s.proposed}"
+            f" + {s.candidates} candidates ({model})."
         )
         if s.failed_sources:
             names = ", ".join(sorted(s.failed_sources))
@@ -263,8 +274,18 @@ def run(
         if not report.proposals:
             report.files = {}
         elif not report.dry_run:
-            assert publisher is not None and prep is not None
-            report.published = publisher.publish(prep, report.files, report.title, report.body)
+            assert publisher is not None and prep is not None and report.state is not None
+            state, taxonomy = report.state, Catalog.load(root).taxonomy
+
+            def body(base: str, head: str) -> str:
+                return pr_body(
+                    state.replace(base=base, head=head),
+                    taxonomy,
+                    papers_file=report.papers_file,
+                    rejected_file=report.rejected_file,
+                )
+
+            report.published = publisher.publish(prep, report.files, report.title, body)
         elif write:
             write_files(local)
             report.written = sorted(local)
@@ -296,7 +317,11 @@ def _compute(
     known: PaperIndex[str] = PaperIndex()
     for entry in catalog.entries:
         known.add(entry.paper, KNOWN_CATALOG)
-    for paper, _number in open_papers(pulls):
+    additions = {
+        number: branch_additions(text, catalog.index(), catalog.taxonomy, f"#{number} papers.yaml")  # type: ignore[arg-type]
+        for number, text in (prep.branch_papers if prep is not None else {}).items()
+    }
+    for paper, _number in open_papers(pulls, additions):
         known.add(paper, KNOWN_OPEN)
     for rejection in (*recorded, *report.new_rejections):
         known.add(rejection.as_paper(), KNOWN_REJECTED)
@@ -304,6 +329,7 @@ def _compute(
     stats = report.stats
     stats.since = since
     stats.cap = config.bot.max_proposals
+    stats.candidate_cap = config.bot.max_candidates
     fetched = fetch(since, today)
     stats.per_source = dict(fetched.per_source)
     stats.failed_sources = dict(fetched.failed)
@@ -326,18 +352,25 @@ def _compute(
         else:
             seen.add(paper, None)
             candidates.append(paper)
-    stats.candidates = len(candidates)
+    stats.classified = len(candidates)
     verdicts: list[Classification] = []
     if candidates:
         verdicts = classifier.classify(candidates)
         stats.threshold = classifier.threshold
+        stats.candidate_threshold = classifier.candidate_threshold
         stats.model_version = classifier.version
 
-    selection = select(verdicts, cap=config.bot.max_proposals, today=today)
+    selection = select(
+        verdicts,
+        cap=config.bot.max_proposals,
+        candidate_cap=config.bot.max_candidates,
+        today=today,
+    )
     report.proposals = selection.proposals
-    report.near_misses = selection.near_misses
     stats.in_scope = selection.in_scope
-    stats.proposed = len(selection.proposals)
+    stats.proposed = len(selection.added)
+    stats.candidates = len(selection.candidates)
+    stats.over_cap = selection.over_cap
     if not report.proposals:
         return {}
 
@@ -354,16 +387,20 @@ def _compute(
         if old != text:
             local[path] = text
             report.files[prefix + path.relative_to(root).as_posix()] = text
-    report.title = pr_title(len(report.proposals), today)
+    report.papers_file = f"{prefix}{PAPERS_FILE}"
+    report.rejected_file = f"{prefix}{REJECTED_FILE}"
+    report.state = PullState(
+        date=today,
+        items=tuple(proposed_item(p) for p in report.proposals),
+        stats=stats.to_json(),
+        rejections=tuple((r.title, r.reason, r.pr) for r in report.new_rejections),
+    )
+    report.title = pr_title(report.state)
     report.body = pr_body(
-        report.proposals,
-        report.near_misses,
-        stats,
+        report.state,
         catalog.taxonomy,
-        today,
-        papers_file=f"{prefix}{PAPERS_FILE}",
-        rejected_file=f"{prefix}{REJECTED_FILE}",
-        new_rejections=report.new_rejections,
+        papers_file=report.papers_file,
+        rejected_file=report.rejected_file,
     )
     return local
 

@@ -77,11 +77,13 @@ def stream_papers(rows: Sequence[dict[str, object]] | None = None) -> list[Paper
 class OracleClassifier:
     """A classifier test double that answers from the stream's labels: in-scope rows get
     relevance 0.95, 0.90, ... in file order and their labelled section; out-of-scope rows get
-    relevance below the threshold. Every verdict is a real `Classification`."""
+    relevance 0.30, 0.29, ... below the threshold (candidates from `candidate_threshold`).
+    Every verdict is a real `Classification`."""
 
     taxonomy: Taxonomy
     labels: dict[str, str | None]  # arXiv id or title -> section heading (None: out of scope)
     threshold: float = 0.5
+    candidate_threshold: float = 0.5  # from here to `threshold`: candidates (none by default)
     version: str = "oracle-2026-03"
     low_confidence: set[str] = field(default_factory=set)  # ids given a 0.45 section score
     calls: list[int] = field(default_factory=list)
@@ -110,9 +112,16 @@ class OracleClassifier:
             )
             ranked += [SectionScore(s.id, s.heading_zh or "", s.heading_en, 0.01) for s in rest[1:]]
             neighbour = Neighbor("Weight Poisoning Attacks on Pretrained Models", top.id, 0.61)
+            tier = (
+                "added"
+                if relevance >= self.threshold
+                else "candidate"
+                if relevance >= self.candidate_threshold
+                else "out"
+            )
             out.append(
                 Classification(
-                    paper, relevance >= self.threshold, relevance, tuple(ranked), (neighbour,)
+                    paper, tier == "added", relevance, tuple(ranked), (neighbour,), tier=tier
                 )
             )
         return out
@@ -166,6 +175,29 @@ def expected_proposals(classifier: Classifier, papers: Sequence[Paper], cap: int
         key=lambda c: (-c.relevance, c.paper.arxiv_id or ""),
     )
     return [c.paper.arxiv_id or "" for c in verdicts[:cap]]
+
+
+def expected_candidates(
+    classifier: Classifier, papers: Sequence[Paper], cap: int = 20, candidate_cap: int = 12
+) -> list[str]:
+    """The arXiv ids offered unticked: the added tier over `cap`, then the candidate tier,
+    most relevant first, at most `candidate_cap`."""
+    verdicts = sorted(
+        (c for c in classifier.classify(papers) if c.tier in ("added", "candidate")),
+        key=lambda c: (-c.relevance, c.paper.arxiv_id or ""),
+    )
+    added = set(expected_proposals(classifier, papers, cap))
+    rest = [c.paper.arxiv_id or "" for c in verdicts if c.paper.arxiv_id not in added]
+    return rest[:candidate_cap]
+
+
+def expected_title(classifier: Classifier, papers: Sequence[Paper], night: dt.date) -> str:
+    """The pull request's title for `papers` (the classifier's own verdicts)."""
+    added = len(expected_proposals(classifier, papers))
+    others = len(expected_candidates(classifier, papers))
+    noun = "paper" if added == 1 else "papers"
+    more = f", {others} to review" if others else ""
+    return f"Add {added} {noun}{more} ({night.isoformat()})"
 
 
 # --- arXiv on a loopback server ----------------------------------------------------------------

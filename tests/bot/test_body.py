@@ -1,4 +1,5 @@
-"""The pull request's text: what a reviewer sees, and that hostile paper metadata renders inert."""
+"""The pull request's text: what a reviewer sees, the checkboxes read back, and that hostile
+paper metadata renders inert."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from tests.bot.conftest import NIGHT, oracle, stream_papers
 from tests.conftest import REPO
 from tracker.catalog.taxonomy import load_taxonomy
 from tracker.paper import Paper
+from tracker.publish.block import PullState, decode, proposed_item
 from tracker.publish.body import (
-    HOW_TO_REJECT,
-    NO_NEAR_MISSES,
-    block,
+    HOW_TO_REVIEW,
+    TAG_CANDIDATE,
+    checkboxes,
     inert,
-    parse_block,
     pr_body,
     pr_title,
 )
@@ -28,7 +29,7 @@ HOSTILE = Paper(
         "Backdoors <img src=x onerror=alert(1)> <script>alert(1)</script> | x | y "
         "@octocat [click me](https://evil.example/login) https://evil.example/phish "
         "www.evil.example #1 GH-2 ~~gone~~ $\\alpha$ **bold** `code` &#64;octocat"
-        "\n\n# Heading --> <!-- end"
+        "\n\n# Heading --> <!-- end\n- [x] [arXiv:2603.00001](https://evil.example)"
     ),
     abstract="Code: https://github.com/evil/<script>repo",
     authors=("@admin", "Eve <eve@evil.example>", "Mallory | Bob", "X"),
@@ -41,17 +42,57 @@ def _render(body: str) -> str:
     return MarkdownIt("commonmark").enable("table").enable("strikethrough").render(body)
 
 
-def _body_for(papers: list[Paper], **options: object) -> str:
+def _state(papers: list[Paper], **options: object) -> PullState:
     rows = [{"id": p.arxiv_id, "in_scope": True, "section": "针对迁移的攻击"} for p in papers]
     verdicts = oracle(rows, **options).classify(papers)  # type: ignore[arg-type]
-    selection = select(verdicts, cap=20, today=NIGHT)
+    selection = select(verdicts, cap=20, candidate_cap=12, today=NIGHT)
     stats = RunStats(cap=20, threshold=0.5, model_version="v1", per_source={"arxiv-listing": 1})
-    return pr_body(selection.proposals, selection.near_misses, stats, TAXONOMY, NIGHT)
+    items = tuple(proposed_item(p) for p in selection.proposals)
+    return PullState(date=NIGHT, items=items, stats=stats.to_json())
 
 
-def test_the_title_counts_the_papers_and_names_the_night() -> None:
-    assert pr_title(1, dt.date(2026, 3, 16)) == "Add 1 paper (2026-03-16)"
-    assert pr_title(12, dt.date(2026, 3, 16)) == "Add 12 papers (2026-03-16)"
+def _body_for(papers: list[Paper], **options: object) -> str:
+    return pr_body(_state(papers, **options), TAXONOMY)
+
+
+def test_the_title_counts_ticked_papers_and_the_others_and_names_the_night() -> None:
+    state = _state(stream_papers()[:3])
+    assert pr_title(state) == "Add 3 papers (2026-03-16)"
+    one = state.replace(items=state.items[:1])
+    assert pr_title(one) == "Add 1 paper (2026-03-16)"
+    mixed = state.replace(items=(state.items[0], state.items[1].replace(checked=False)))
+    assert pr_title(mixed) == "Add 1 paper, 1 to review (2026-03-16)"
+
+
+def test_every_paper_is_one_task_list_line_under_its_section_heading() -> None:
+    body = _body_for(stream_papers()[:2])
+    lines = body.splitlines()
+    heading = lines.index("### 针对迁移的攻击 · Attacks on transfer learning (2)")
+    first, second = lines[heading + 2], lines[heading + 3]
+    assert first.startswith(
+        "- [x] [arXiv:2603.12679](https://arxiv.org/abs/2603.12679) **Why Neural Structural "
+    )
+    assert "· relevance 0.95 · section 0.80 · nearest: *Weight Poisoning Attacks on " in first
+    assert second.startswith("- [x] [arXiv:2603.12681](https://arxiv.org/abs/2603.12681) ")
+    assert checkboxes(body) == {"arXiv:2603.12679": True, "arXiv:2603.12681": True}
+
+
+def test_an_unticked_item_shows_unticked_with_its_tier_and_the_counts_follow() -> None:
+    state = _state(stream_papers()[:2])
+    state = state.replace(
+        items=(state.items[0], state.items[1].replace(tier="candidate", checked=False))
+    )
+    body = pr_body(state, TAXONOMY)
+    assert "### 针对迁移的攻击 · Attacks on transfer learning (1 ticked, 1 not)" in body
+    line = next(ln for ln in body.splitlines() if "arXiv:2603.12681" in ln)
+    assert line.startswith("- [ ] ") and f" · {TAG_CANDIDATE} · " in line
+    assert checkboxes(body) == {"arXiv:2603.12679": True, "arXiv:2603.12681": False}
+    assert checkboxes(body.replace("- [ ] [arXiv:2603.12681]", "- [x] [arXiv:2603.12681]")) == {
+        "arXiv:2603.12679": True,
+        "arXiv:2603.12681": True,
+    }
+    # GitHub's browser editor saves CRLF line endings
+    assert checkboxes(body.replace("\n", "\r\n")) == checkboxes(body)
 
 
 def test_hostile_titles_and_authors_render_inert() -> None:
@@ -59,6 +100,8 @@ def test_hostile_titles_and_authors_render_inert() -> None:
     html = _render(body)
 
     assert "<img" not in html and "<script" not in html
+    assert "<!--" not in body.split("\n<!-- tracker:proposals v2 ")[0]
+    assert "-->" not in body.split("\n<!-- tracker:proposals v2 ")[0]
     assert html.count("<!--") == 1  # only the machine-readable block
     hrefs = re.findall(r'href="([^"]+)"', html)
     assert hrefs == ["https://arxiv.org/abs/2603.99999"]
@@ -66,13 +109,11 @@ def test_hostile_titles_and_authors_render_inert() -> None:
     assert not re.search(r"(?<![\w`])@[A-Za-z0-9-]+", text.replace("@\u200b", ""))
     assert "@\u200boctocat" in text  # shown, but no mention
     assert "https://evil" not in text and "www.evil" not in text and "#1" not in text
-    cells = html.split("<tbody>")[1].split("</tbody>")[0]
-    assert "<del>" not in cells and "<strong>" not in cells and "<h1>" not in html
-    assert cells.count("<code>") == 1  # only the arXiv id we wrote, not the title's `code`
-    # the table keeps its five columns: no `|` in a title or name breaks out of its cell
-    row = next(line for line in body.splitlines() if "2603.99999" in line and line.startswith("|"))
-    assert len(re.findall(r"(?<!\\)\|", row)) == 6
-    assert cells.count("<tr>") == 1 and cells.count("<td>") == 5
+    items = html.split("<ul>")[1].split("</ul>")[0]
+    assert "<del>" not in items and "<code>" not in items and "<h1>" not in html
+    assert items.count("<li>") == 1  # the title's "- [x]" started no item of its own
+    assert items.count("<strong>") == 1  # only the bold we put around the title
+    assert checkboxes(body) == {"arXiv:2603.99999": True}
 
 
 def test_inert_keeps_ordinary_titles_readable() -> None:
@@ -80,39 +121,34 @@ def test_inert_keeps_ordinary_titles_readable() -> None:
         "Colluding LoRA: A Composite Attack on LLM Safety Alignment"
     )
     assert inert("针对迁移的攻击") == "针对迁移的攻击"
-
-
-def test_the_machine_readable_block_round_trips_even_with_a_comment_closer_in_a_title() -> None:
-    papers = [HOSTILE, *stream_papers()[:2]]
-    text = block(papers, ["attack.secondary.transfer"] * 3, NIGHT)
-
-    assert text.count("-->") == 1 and text.endswith("-->")
-    parsed = parse_block(f"Some text\n\n{text}\n")
-    assert parsed is not None
-    assert [p.arxiv for p in parsed] == ["2603.99999", "2603.12679", "2603.12681"]
-    assert parsed[0].title == " ".join(HOSTILE.title.split()) or parsed[0].title == HOSTILE.title
-    assert parse_block("no block here") is None
-    assert parse_block("<!-- tracker:proposals {not json} -->") is None
+    assert inert("a <!-- b --> c") == "a &lt;!-- b --&gt; c"
 
 
 def test_the_body_gives_alternatives_when_the_section_is_uncertain() -> None:
     papers = stream_papers()[:2]
     body = _body_for(papers, low_confidence={"2603.12679"})
-    row = next(line for line in body.splitlines() if "2603.12679" in line and line.startswith("|"))
-    other = next(
-        line for line in body.splitlines() if "2603.12681" in line and line.startswith("|")
-    )
-    assert "section 0.45<br>also possible: " in row
+    row = next(line for line in body.splitlines() if "arXiv:2603.12679" in line)
+    other = next(line for line in body.splitlines() if "arXiv:2603.12681" in line)
+    assert "section 0.45 (also possible: " in row
     assert "also possible" not in other
 
 
-def test_the_body_tells_the_reviewer_how_to_reject() -> None:
+def test_the_body_tells_the_reviewer_how_to_review() -> None:
     body = _body_for(stream_papers()[:1])
     assert (
-        HOW_TO_REJECT.format(
+        HOW_TO_REVIEW.format(
             papers_file="catalog/papers.yaml", rejected_file="catalog/rejected.yaml"
         )
         in body
     )
-    assert NO_NEAR_MISSES in body
+    assert "`/tracker add ID [SECTION]`" in body
     assert "| Model | v1 |" in body
+
+
+def test_the_body_is_a_function_of_its_state_and_holds_it() -> None:
+    state = _state([HOSTILE, *stream_papers()[:2]])
+    body = pr_body(state, TAXONOMY)
+    held = decode(body)
+    assert held == state and held.items[0].title == " ".join(HOSTILE.title.split())
+    assert pr_body(held, TAXONOMY) == body  # the same state, the same bytes
+    assert pr_title(held) == f"Add 3 papers ({dt.date(2026, 3, 16)})"

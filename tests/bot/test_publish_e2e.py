@@ -21,7 +21,9 @@ from tests.bot.conftest import (
     TOKEN,
     Bot,
     Harness,
+    expected_candidates,
     expected_proposals,
+    expected_title,
     stream_papers,
 )
 from tests.conftest import REPO, run_cli
@@ -33,6 +35,7 @@ from tracker.catalog.store import parse_papers_text
 from tracker.catalog.taxonomy import load_taxonomy
 from tracker.paper import Paper
 from tracker.pipeline import ALL_FAILED, SOME_FAILED
+from tracker.publish.block import decode
 from tracker.publish.body import inert, parse_block
 from tracker.publish.github import GitHubError
 from tracker.publish.publisher import ALREADY_TODAY, DELETED_BRANCH, HUMAN_BRANCH, TOO_MANY_OPEN
@@ -74,7 +77,7 @@ def test_first_run_opens_exactly_one_pr_with_the_right_files_and_body(bot: Bot) 
     assert result.exit_code == 0, result.stderr
     pull = _one_pull(gh)
     assert f"Opened pull request #{pull.number}: " in result.stderr
-    assert pull.title == f"Add {len(expected)} papers (2026-03-16)"
+    assert pull.title == expected_title(bot.classifier, stream_papers(), NIGHT)
     assert pull.head == BRANCH and pull.base == "main" and pull.labels == ["tracker"]
     # one commit on top of main, by the bot, touching only the catalog and its rendered lists
     head = gh.commits[gh.branch_sha(BRANCH) or ""]
@@ -93,24 +96,23 @@ def test_first_run_opens_exactly_one_pr_with_the_right_files_and_body(bot: Bot) 
         f"{escape_markdown(first.title)}" in readme
         and " arXiv 2026. [\\[pdf\\]](https://arxiv.org/abs/" in readme
     )
-    # the body: a table per section, near misses, statistics, how to reject, the ids block
+    # the body: a task list per section, statistics, how to review, the hidden block
     block = parse_block(pull.body)
-    assert (
-        block is not None
-        and [p.arxiv for p in block] != []
-        and {p.arxiv for p in block} == set(expected)
-    )
+    assert block is not None and {p.arxiv for p in block} == set(expected)
+    state = decode(pull.body)
+    assert state is not None and state.head == gh.branch_sha(BRANCH)
+    assert state.base == gh.branch_sha("main")
     for section in {p.section for p in block}:
         node = TAXONOMY.get(section or "")
         assert node is not None and f"### {node.heading_zh} · {node.heading_en} (" in pull.body
-    assert f"[{inert(first.title)}](https://arxiv.org/abs/{first.arxiv_id}) `{first.arxiv_id}`" in (
-        pull.body
-    )
-    assert "### Considered, not added" in pull.body
+    assert (
+        f"- [x] [arXiv:{first.arxiv_id}](https://arxiv.org/abs/{first.arxiv_id}) "
+        f"**{inert(first.title)}** · "
+    ) in pull.body
     assert "| Sources | arxiv-api 12, arxiv-listing 12 |" in pull.body
     assert "| Fetched | 12 papers from 2026-03-13 to 2026-03-16 |" in pull.body
     assert f"| Model | {inert(bot.classifier.version)} |" in pull.body
-    assert "close this pull request without merging" in pull.body
+    assert "Close** without merging to reject all of them" in pull.body
 
 
 def test_second_run_on_the_same_day_opens_none_and_changes_nothing(bot: Bot) -> None:
@@ -129,14 +131,14 @@ def test_second_run_on_the_same_day_opens_none_and_changes_nothing(bot: Bot) -> 
 
 
 def test_papers_in_an_open_tracker_pr_are_not_proposed_again(bot: Bot) -> None:
-    expected = _expected(bot)
+    listed = _expected(bot) + expected_candidates(bot.classifier, stream_papers())
     bot.run()
 
     result = bot.run(night=NIGHT + dt.timedelta(days=1))
 
     assert result.exit_code == 0, result.stderr
-    assert f"open PRs {len(expected)}," in result.stderr
-    assert f"classified {12 - len(expected)}," in result.stderr
+    assert f"open PRs {len(listed)}," in result.stderr
+    assert f"classified {12 - len(listed)}," in result.stderr
     assert "No new papers to propose." in result.stderr
     assert len(bot.gh.pulls) == 1
 
@@ -181,7 +183,8 @@ def test_a_paper_deleted_from_a_tracker_pr_before_merging_is_rejected(bot: Bot) 
     result = bot.run(night=NIGHT + dt.timedelta(days=1))
 
     assert "No new papers to propose." in result.stderr
-    assert f"catalog {len(expected) - 1}, open PRs 0, rejected 1" in result.stderr
+    left = len(expected_candidates(bot.classifier, stream_papers()))  # unticked: rejected too
+    assert f"catalog {len(expected) - 1}, open PRs 0, rejected {1 + left}" in result.stderr
     # nothing to propose, so no pull request records the rejection yet; it is honoured anyway
     assert len(gh.pulls) == 1
     assert REASON_DELETED == "deleted before merging"
@@ -357,8 +360,9 @@ def test_hostile_titles_render_inert_in_the_pr_and_the_lists(bot: Bot) -> None:
     assert "evil.example/login" not in "".join(re.findall(r'href="([^"]+)"', html))
     text = re.sub(r"<[^>]+>", "", html)
     assert not re.search(r"(?<![\w`])@[A-Za-z0-9-]+", text.replace("@\u200b", ""))
-    row = next(ln for ln in pull.body.splitlines() if "2603.19999" in ln and ln.startswith("|"))
-    assert len(re.findall(r"(?<!\\)\|", row)) == 6  # the table keeps its five columns
+    assert "<!--" not in pull.body.split("\n<!-- tracker:proposals v2 ")[0]
+    line = next(ln for ln in pull.body.splitlines() if "arXiv:2603.19999" in ln)
+    assert line.startswith("- [x] [arXiv:2603.19999](https://arxiv.org/abs/2603.19999) **")
     block = parse_block(pull.body)
     assert block is not None and any(p.arxiv == "2603.19999" for p in block)
     # the rendered list on the branch: escaped too

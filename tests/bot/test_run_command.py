@@ -7,7 +7,15 @@ import re
 
 import pytest
 
-from tests.bot.conftest import NIGHT, TOKEN, Bot, expected_proposals, oracle, stream_papers
+from tests.bot.conftest import (
+    NIGHT,
+    TOKEN,
+    Bot,
+    expected_proposals,
+    expected_title,
+    oracle,
+    stream_papers,
+)
 from tests.conftest import run_cli
 from tracker import pipeline
 from tracker.catalog.awesome import escape_markdown
@@ -26,7 +34,7 @@ def test_dry_run_is_the_default_without_a_token_and_writes_the_working_tree(
 
     assert result.exit_code == 0, result.stderr
     assert bot_cli.NO_TOKEN in result.stderr
-    title = f"Add {len(expected)} papers (2026-03-16)"
+    title = expected_title(local_bot.classifier, stream_papers(), NIGHT)
     assert result.stdout.startswith(f"{bot_cli.DRY_RUN_HEADER}\n{title}\n")
     assert "<!-- tracker:proposals" in result.stdout
     catalog = Catalog.load(local_bot.root / "catalog")
@@ -64,7 +72,8 @@ def test_a_paper_listed_in_rejected_yaml_is_not_proposed(local_bot: Bot) -> None
 
     result = local_bot.run("--dry-run")
 
-    assert f"Add {len(expected) - 1} papers (2026-03-16)" in result.stdout
+    rest = [p for p in stream_papers() if p.arxiv_id != expected[0]]
+    assert expected_title(local_bot.classifier, rest, NIGHT) in result.stdout
     assert "rejected 1)" in result.stderr
     assert REASON_BY_HAND == "by hand"
 
@@ -126,7 +135,7 @@ def test_entries_take_venue_hints_and_code_links_through_the_sources_hints() -> 
         comment="Accepted at USENIX Security 2026. Code: https://github.com/acme/wm-kit.",
     )
     verdicts = oracle().classify([paper])
-    entry = select(verdicts, cap=20, today=dt.date(2026, 3, 16)).proposals[0].entry
+    entry = select(verdicts, cap=20, candidate_cap=12, today=dt.date(2026, 3, 16)).added[0].entry
     assert (entry.paper.venue, entry.paper.year) == ("USENIX", 2026)  # the catalog's spelling
     assert entry.paper.links == {
         "pdf": "https://arxiv.org/abs/2603.12681",
@@ -170,10 +179,16 @@ def test_an_entry_links_the_records_abs_page_as_its_pdf() -> None:
     assert entry.paper.links == {"pdf": "https://venue.example/paper/7"}
 
 
-def test_the_cap_keeps_the_most_relevant_and_lists_the_rest_as_near_misses() -> None:
+def test_the_cap_keeps_the_most_relevant_and_offers_the_rest_as_candidates() -> None:
     verdicts = oracle().classify(stream_papers())
-    selection = select(verdicts, cap=2, today=dt.date(2026, 3, 16))
-    assert [p.paper.arxiv_id for p in selection.proposals] == ["2603.12679", "2603.12681"]
-    reasons = [m.reason for m in selection.near_misses]
-    assert reasons == ["cap"] * 4 + ["below"] * 5
-    assert select(list(reversed(verdicts)), cap=2, today=dt.date(2026, 3, 16)) == selection
+    night = dt.date(2026, 3, 16)
+    selection = select(verdicts, cap=2, candidate_cap=3, today=night)
+    assert [p.paper.arxiv_id for p in selection.added] == ["2603.12679", "2603.12681"]
+    assert [p.tier for p in selection.candidates] == ["candidate"] * 3
+    assert [p.paper.arxiv_id for p in selection.candidates] == [
+        "2603.12946",
+        "2603.13186",
+        "2603.12989",
+    ]
+    assert (selection.in_scope, selection.over_cap) == (6, 1)
+    assert select(list(reversed(verdicts)), cap=2, candidate_cap=3, today=night) == selection

@@ -1,101 +1,99 @@
-"""The pull request's title and body, written for a reviewer, and the machine-readable block of
-proposed papers that `tracker.publish.state` reads back from earlier pull requests.
+"""The pull request's title and body, written for a reviewer from the pull request's state
+(`tracker.publish.block.PullState`), and the checkboxes read back from a body a maintainer
+edited.
+
+The body is a task list grouped under each leaf section's headings: every paper in papers.yaml
+on the branch is a ticked item `- [x] `, every other listed paper (candidates, dropped papers)
+an unticked one `- [ ] `, one line each, starting with the paper's key as link text
+(`arXiv:2604.01234`). Ticking or unticking is how a maintainer decides; `tracker review`
+applies it. The body is a function of the state: the same state gives the same bytes.
 
 Every piece of text that comes from a paper (titles, author names, source names, neighbours'
-titles) goes through `inert`: it cannot open HTML, a link, an image, a table cell, a heading,
-emphasis or math; it cannot @-mention anyone or reference an issue; a URL in it is not
-auto-linked. The only links in the body are ones we build: arXiv abstract pages from a parsed
-arXiv id, and code links shown with their real address as the link text.
+titles) goes through `inert`: it cannot open HTML or an HTML comment, a link, an image, a table
+cell, a heading, a list item, emphasis or math; it cannot @-mention anyone or reference an
+issue; a URL in it is not auto-linked. The only links in the body are ones we build: arXiv
+abstract pages from a parsed arXiv id, DOI resolver links, and code links shown with their
+real address as the link text.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from tracker.catalog.awesome import escape_markdown, safe_url
-from tracker.catalog.rejected import Rejection
 from tracker.catalog.store import is_valid_url
 from tracker.catalog.taxonomy import Taxonomy
-from tracker.classify.result import Classification
-from tracker.identity import normalize_doi, paper_ids, parse_arxiv_id
-from tracker.paper import LINK_ABS, LINK_CODE, LINK_PDF, Paper
-from tracker.selection import REASON_OVER_CAP, NearMiss, Proposal, RunStats
+from tracker.paper import LINK_ABS, LINK_CODE, LINK_PDF
+from tracker.publish.block import (
+    TIER_CANDIDATE,
+    TIER_MAINTAINER,
+    Item,
+    PullState,
+    decode,
+    encode,
+)
+from tracker.selection import RunStats
 
 # --- user-facing text (tests assert on these) ------------------------------------------------
 
 TITLE = "Add {count} {papers} ({date})"
+TITLE_CANDIDATES = "Add {count} {papers}, {candidates} to review ({date})"
 INTRO = (
-    "tracker proposes **{count}** new {papers} for the survey. Each is added to "
-    "`{papers_file}` under its predicted section, and the rendered lists are updated. "
-    "Please review the sections and confidences below."
+    "tracker adds **{count}** {papers} to `{papers_file}` (ticked) and offers **{candidates}** "
+    "more (not ticked), under the section each goes to. **Untick** a paper to drop it, "
+    "**tick** one to add it: tracker commits the change to this branch and updates this "
+    "description. Commands and details: *How to review* below."
 )
-SECTION_HEADING = "### {heading_zh} · {heading_en} ({count})"
-TABLE_HEAD = (
-    "| Paper | Authors | Confidence | Why: nearest paper in the catalog | Code |\n"
-    "|---|---|---|---|---|"
-)
-CONFIDENCE = "relevance {relevance:.2f} · section {section:.2f}"
-ALTERNATIVES = "<br>also possible: {sections}"
-NO_NEIGHBOUR = "no close paper in the catalog"
-NO_CODE = "—"
-NEAR_MISSES_HEADING = "### Considered, not added"
-NEAR_MISS_BELOW = "relevance {relevance:.2f}, below the threshold {threshold:.2f}"
-NEAR_MISS_CAP = "relevance {relevance:.2f}, over this run's cap of {cap} proposals"
-NO_NEAR_MISSES = "Nothing else came close."
+SECTION_HEADING = "### {heading_zh} · {heading_en} ({counts})"
+ITEM = "- [{mark}] {key} {title} · {details}"
+RELEVANCE = "relevance {relevance:.2f} · section {section:.2f}"
+ALTERNATIVES = " (also possible: {sections})"
+MOVED = "moved from {heading}"
+TAG_CANDIDATE = "candidate"
+TAG_MAINTAINER = "added by a maintainer"
+NEIGHBOUR = "nearest: *{title}* ({similarity:.2f})"
+CODE = "code: {link}"
 STATS_HEADING = "### Run statistics"
 REJECTIONS_HEADING = "### Rejections recorded in this pull request"
 REJECTIONS_TEXT = (
     "These papers were rejected in earlier tracker pull requests; this one records them in "
     "`{rejected_file}` so they are never proposed again:"
 )
-HOW_TO_REJECT = """### How to reject
-- **All of them**: close this pull request without merging. tracker records its papers as \
-rejected (in `{rejected_file}`, with its next pull request) and never proposes them again.
-- **One paper**: delete its entry from `{papers_file}` on this branch and run `tracker render`, \
-then merge. Papers deleted before merging are recorded as rejected too.
-- **Wrong section**: edit the entry's `section:` in `{papers_file}`, then run `tracker render`.
-- To block a paper by hand, add it to `{rejected_file}`."""
-FOOTER = "<sub>Opened by tracker on {date}. {count} {papers} proposed; the block below is read \
-by tracker, please keep it.</sub>"
-BODY_TRUNCATED = "_Near misses and details were left out to keep this description within \
-GitHub's size limit._"
+HOW_TO_REVIEW = """### How to review
+- **Tick or untick** papers above. A ticked paper is in `{papers_file}` on this branch, under \
+its heading; an unticked one is not. tracker applies the change as one commit.
+- **Comment** (one command a line, people with write access only): `/tracker add ID [SECTION]` \
+adds any arXiv paper, `/tracker drop ID` drops one, `/tracker move ID SECTION` moves one. \
+SECTION is a section id from `taxonomy.yaml` or its exact Chinese heading.
+- **Merge** to accept the ticked papers. **Close** without merging to reject all of them: \
+tracker records them in `{rejected_file}` and never proposes them again. Unticked papers of a \
+merged pull request are recorded as rejected too.
+- Your own commits on this branch are kept; tracker adds its commits on top of them."""
+FOOTER = "<sub>Opened by tracker on {date}. {count} {papers} ticked, {candidates} not; the \
+block below is read by tracker, please keep it.</sub>"
+BODY_TRUNCATED = "_Details were left out to keep this description within GitHub's size limit._"
 
-BLOCK_MARKER = "tracker:proposals"
-BLOCK_VERSION = 1
 # GitHub refuses a pull request body longer than 65536 characters.
 MAX_BODY = 65_000
 MAX_AUTHORS = 3
 
-_BLOCK = re.compile(r"<!--\s*" + re.escape(BLOCK_MARKER) + r"\s*(?P<json>\{.*?\})\s*-->", re.S)
 _URL_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*):(?=//)")
 _WWW = re.compile(r"(?i)\bwww\.")
 _ISSUE_REF = re.compile(r"(?i)(#|\bgh-)(?=\d)")
 _ZWSP = "&#8203;"  # a zero-width space, as an entity: survives copy, breaks auto-linking
-
-
-@dataclass(frozen=True)
-class ProposedPaper:
-    """One paper listed in a pull request's machine-readable block."""
-
-    title: str
-    arxiv: str | None = None
-    doi: str | None = None
-    section: str | None = None
-
-    def as_paper(self) -> Paper:
-        return Paper(title=self.title, arxiv_id=self.arxiv, doi=self.doi)
+_TASK = re.compile(r"^[-*] \[(?P<mark>[ xX])\] \[(?P<key>(?:arXiv|doi|ref):[^\]\s]+)\]\(", re.M)
 
 
 def inert(text: str) -> str:
     """`text` as Markdown that shows exactly these characters and does nothing else."""
-    text = " ".join(text.split())  # no newline can end a table row or start a block
+    text = " ".join(text.split())  # no newline can end a line, a table row or start a block
     text = text.replace("&", "&amp;")  # no entity can spell `@`, `<` or a link
-    text = escape_markdown(text)  # \ ` * _ [ ] < > |
+    # No `<` or `>` at all: no HTML, and no `<!--` or `-->` that could open or close the
+    # hidden block's comment (a backslash would not stop a parser reading the raw body).
+    text = text.replace("<", "&lt;").replace(">", "&gt;")
+    text = escape_markdown(text)  # \ ` * _ [ ] |
     text = re.sub(r"([~$])", r"\\\1", text)  # no strike-through, no math
     # Entities are inserted last, and the issue references first: `&#8203;` holds a `#`.
     text = _ISSUE_REF.sub(lambda m: m.group(1) + _ZWSP, text)  # no #123, no GH-123
@@ -104,148 +102,184 @@ def inert(text: str) -> str:
     return _WWW.sub(lambda m: m.group(0)[:-1] + _ZWSP + ".", text)
 
 
-def pr_title(count: int, date: dt.date) -> str:
-    return TITLE.format(count=count, papers=_papers(count), date=date.isoformat())
+def pr_title(state: PullState) -> str:
+    added, other = _counts(state.items)
+    date = state.date.isoformat() if state.date else ""
+    if other:
+        return TITLE_CANDIDATES.format(
+            count=added, papers=_papers(added), candidates=other, date=date
+        )
+    return TITLE.format(count=added, papers=_papers(added), date=date)
 
 
 def pr_body(
-    proposals: Sequence[Proposal],
-    near_misses: Sequence[NearMiss],
-    stats: RunStats,
+    state: PullState,
     taxonomy: Taxonomy,
-    date: dt.date,
     *,
     papers_file: str = "catalog/papers.yaml",
     rejected_file: str = "catalog/rejected.yaml",
-    new_rejections: Sequence[Rejection] = (),
 ) -> str:
-    """The whole description; shortened (near misses left out) if GitHub would refuse it."""
-    body = _body(
-        proposals, near_misses, stats, taxonomy, date, papers_file, rejected_file, new_rejections
-    )
+    """The whole description; with fewer details if GitHub would refuse it."""
+    body = _body(state, taxonomy, papers_file, rejected_file, detailed=True)
     if len(body) > MAX_BODY:
-        body = _body(proposals, (), stats, taxonomy, date, papers_file, rejected_file, (), True)
+        body = _body(state, taxonomy, papers_file, rejected_file, detailed=False)
     return body
 
 
+def parse_block(body: str | None) -> list[Item] | None:
+    """The papers a body's block says the pull request adds (its ticked items); None when the
+    body has no valid block."""
+    state = decode(body)
+    return None if state is None else [i for i in state.items if i.checked]
+
+
+def checkboxes(body: str | None) -> dict[str, bool]:
+    """Item key -> ticked, as the body shows it now (the first line of each key counts). Only
+    people with write access can edit a pull request's body, so every tick is a maintainer's."""
+    out: dict[str, bool] = {}
+    for m in _TASK.finditer((body or "").replace("\r\n", "\n")):
+        out.setdefault(m.group("key"), m.group("mark") != " ")
+    return out
+
+
 def _body(
-    proposals: Sequence[Proposal],
-    near_misses: Sequence[NearMiss],
-    stats: RunStats,
-    taxonomy: Taxonomy,
-    date: dt.date,
-    papers_file: str,
-    rejected_file: str,
-    new_rejections: Sequence[Rejection],
-    truncated: bool = False,
+    state: PullState, taxonomy: Taxonomy, papers_file: str, rejected_file: str, detailed: bool
 ) -> str:
-    count = len(proposals)
-    out = [INTRO.format(count=count, papers=_papers(count), papers_file=papers_file), ""]
+    added, other = _counts(state.items)
+    out = [
+        INTRO.format(count=added, papers=_papers(added), papers_file=papers_file, candidates=other),
+        "",
+    ]
     order = taxonomy.leaf_order()
-    by_section: dict[str, list[Proposal]] = {}
-    for p in proposals:
-        by_section.setdefault(p.entry.section, []).append(p)
-    for section_id in sorted(by_section, key=lambda s: order.get(s, len(order))):
-        node = taxonomy.get(section_id)
-        heading_zh = node.heading_zh if node and node.heading_zh else section_id
-        heading_en = node.heading_en if node else section_id
-        rows = by_section[section_id]
+    by_section: dict[str, list[Item]] = {}
+    for item in state.items:
+        by_section.setdefault(item.section, []).append(item)
+    for section_id in sorted(by_section, key=lambda s: (order.get(s, len(order)), s)):
+        items = sorted(by_section[section_id], key=_item_order)
+        ticked = sum(1 for i in items if i.checked)
+        counts = (
+            f"{ticked} ticked, {len(items) - ticked} not" if ticked < len(items) else (f"{ticked}")
+        )
         out.append(
             SECTION_HEADING.format(
-                heading_zh=inert(heading_zh), heading_en=inert(heading_en), count=len(rows)
+                heading_zh=inert(_heading(taxonomy, section_id)),
+                heading_en=inert(_heading(taxonomy, section_id, english=True)),
+                counts=counts,
             )
         )
         out.append("")
-        out.append(TABLE_HEAD)
-        out.extend(_row(p, taxonomy) for p in rows)
+        out.extend(_item(i, taxonomy, detailed) for i in items)
         out.append("")
+    if not detailed:
+        out += [BODY_TRUNCATED, ""]
 
-    out.append(NEAR_MISSES_HEADING)
-    out.append("")
-    if truncated:
-        out.append(BODY_TRUNCATED)
-    elif near_misses:
-        for miss in near_misses:
-            out.append(f"- {_near_miss(miss, stats)}")
-    else:
-        out.append(NO_NEAR_MISSES)
-    out.append("")
-
-    if new_rejections:
+    if state.rejections:
         out.append(REJECTIONS_HEADING)
         out.append("")
         out.append(REJECTIONS_TEXT.format(rejected_file=rejected_file))
-        for r in new_rejections:
-            out.append(f"- {inert(r.title)} ({inert(r.reason)}, #{r.pr})")
+        shown = state.rejections if detailed else state.rejections[:20]
+        for title, reason, pr in shown:
+            where = f", #{pr}" if pr is not None else ""
+            out.append(f"- {inert(title)} ({inert(reason)}{where})")
+        if len(shown) < len(state.rejections):
+            out.append(f"- and {len(state.rejections) - len(shown)} more")
         out.append("")
 
     out.append(STATS_HEADING)
     out.append("")
-    out.extend(stats_table(stats))
+    out.extend(stats_table(RunStats.from_json(state.stats)))
     out.append("")
-    out.append(HOW_TO_REJECT.format(papers_file=papers_file, rejected_file=rejected_file))
+    out.append(HOW_TO_REVIEW.format(papers_file=papers_file, rejected_file=rejected_file))
     out.append("")
-    out.append(FOOTER.format(date=date.isoformat(), count=count, papers=_papers(count)))
+    out.append(
+        FOOTER.format(
+            date=state.date.isoformat() if state.date else "",
+            count=added,
+            papers=_papers(added),
+            candidates=other,
+        )
+    )
     out.append("")
-    out.append(block([p.paper for p in proposals], [p.entry.section for p in proposals], date))
+    out.append(encode(state))
     return "\n".join(out) + "\n"
 
 
-def _row(p: Proposal, taxonomy: Taxonomy) -> str:
-    paper = p.paper
-    confidence = CONFIDENCE.format(
-        relevance=p.classification.relevance, section=p.section.probability
+def _item_order(item: Item) -> tuple[int, int, float, str]:
+    """Ticked first; the bot's tiers before maintainers' additions; most relevant first."""
+    return (
+        0 if item.checked else 1,
+        1 if item.tier == TIER_MAINTAINER else 0,
+        -(item.relevance or 0.0),
+        item.key,
     )
-    if p.alternatives:
-        names = ", ".join(
-            f"{inert(_heading(taxonomy, s.id, s.heading_zh))} {s.probability:.2f}"
-            for s in p.alternatives
-        )
-        confidence += ALTERNATIVES.format(sections=names)
-    neighbour = p.classification.neighbors[0] if p.classification.neighbors else None
-    why = f"*{inert(neighbour.title)}* ({neighbour.similarity:.2f})" if neighbour else NO_NEIGHBOUR
-    cells = [_paper_link(paper), _authors(paper), confidence, why, _code(paper.link(LINK_CODE))]
-    return "| " + " | ".join(cells) + " |"
 
 
-def _heading(taxonomy: Taxonomy, section_id: str, fallback: str) -> str:
-    node = taxonomy.get(section_id)
-    return node.heading_zh if node and node.heading_zh else fallback
+def _item(item: Item, taxonomy: Taxonomy, detailed: bool) -> str:
+    details: list[str] = []
+    if item.tier == TIER_CANDIDATE:
+        details.append(TAG_CANDIDATE)
+    elif item.tier == TIER_MAINTAINER:
+        details.append(TAG_MAINTAINER)
+    if detailed and item.authors:
+        details.append(_authors(item.authors))
+    if item.relevance is not None and item.probability is not None:
+        text = RELEVANCE.format(relevance=item.relevance, section=item.probability)
+        if detailed and item.alternatives:
+            names = ", ".join(
+                f"{inert(_heading(taxonomy, s))} {p:.2f}" for s, p in item.alternatives
+            )
+            text += ALTERNATIVES.format(sections=names)
+        details.append(text)
+    if item.predicted and item.predicted != item.section:
+        details.append(MOVED.format(heading=inert(_heading(taxonomy, item.predicted))))
+    if detailed and item.neighbor:
+        details.append(NEIGHBOUR.format(title=inert(item.neighbor[0]), similarity=item.neighbor[1]))
+    code = item.links.get(LINK_CODE)
+    if detailed and code and is_valid_url(code):
+        details.append(CODE.format(link=_code(code)))
+    return ITEM.format(
+        mark="x" if item.checked else " ",
+        key=_key_link(item),
+        title=f"**{inert(item.title)}**",
+        details=" · ".join(details) or "—",
+    )
 
 
-def _paper_link(paper: Paper) -> str:
-    arxiv, _doi = paper_ids(paper)
-    title = inert(paper.title)
-    if arxiv:
-        return f"[{title}](https://arxiv.org/abs/{safe_url(arxiv)}) `{arxiv}`"
-    url = paper.link(LINK_ABS) or paper.link(LINK_PDF)
-    if url and is_valid_url(url):
-        return f"[{title}]({safe_url(url)})"
-    return title
-
-
-def _authors(paper: Paper) -> str:
-    names = [inert(a) for a in paper.authors[:MAX_AUTHORS]]
-    if len(paper.authors) > MAX_AUTHORS:
-        names.append("et al.")
-    return ", ".join(names) or "—"
-
-
-def _code(url: str | None) -> str:
+def _key_link(item: Item) -> str:
+    """The item's key as link text: to arXiv's abstract page, the DOI resolver, or the paper's
+    own page (the key alone when there is no valid address)."""
+    key = item.key
+    if item.arxiv:
+        url = f"https://arxiv.org/abs/{item.arxiv}"
+    elif key.startswith("doi:"):
+        url = f"https://doi.org/{item.doi}"
+    else:
+        url = item.links.get(LINK_PDF) or item.links.get(LINK_ABS) or ""
     if not url or not is_valid_url(url):
-        return NO_CODE
+        url = "https://arxiv.org/"  # keeps the line's shape for `checkboxes`
+    return f"[{key}]({safe_url(url)})"
+
+
+def _heading(taxonomy: Taxonomy, section_id: str, *, english: bool = False) -> str:
+    node = taxonomy.get(section_id)
+    if node is None:
+        return section_id
+    if english:
+        return node.heading_en
+    return node.heading_zh or node.heading_en
+
+
+def _authors(authors: Sequence[str]) -> str:
+    names = [inert(a) for a in authors[:MAX_AUTHORS]]
+    if len(authors) > MAX_AUTHORS:
+        names.append("et al.")
+    return ", ".join(names)
+
+
+def _code(url: str) -> str:
     parts = urlsplit(url)
     shown = inert(f"{parts.hostname}{parts.path}".rstrip("/"))
     return f"[{shown}]({safe_url(url)})"
-
-
-def _near_miss(miss: NearMiss, stats: RunStats) -> str:
-    c: Classification = miss.classification
-    if miss.reason == REASON_OVER_CAP:
-        why = NEAR_MISS_CAP.format(relevance=c.relevance, cap=stats.cap)
-    else:
-        why = NEAR_MISS_BELOW.format(relevance=c.relevance, threshold=stats.threshold)
-    return f"{_paper_link(c.paper)}: {why}; would go to {inert(c.section.heading_zh)}"
 
 
 def stats_table(stats: RunStats) -> list[str]:
@@ -262,6 +296,10 @@ def stats_table(stats: RunStats) -> list[str]:
         fetched = f"{stats.fetched} papers since {stats.since}"
     else:
         fetched = f"{stats.fetched} papers from the sources' default window"
+    offered = f"{stats.candidates} (cap {stats.candidate_cap}"
+    if stats.candidate_threshold is not None:
+        offered += f", relevance ≥ {stats.candidate_threshold:.2f}"
+    offered += f"; {stats.over_cap} more left out by the caps)" if stats.over_cap else ")"
     rows = [
         ("Sources", sources or "none"),
         ("Fetched", fetched),
@@ -270,9 +308,13 @@ def stats_table(stats: RunStats) -> list[str]:
             f"{stats.known_catalog} in the catalog, {stats.known_open} in open tracker pull "
             f"requests, {stats.known_rejected} rejected earlier, {stats.duplicates} duplicates",
         ),
-        ("Candidates", f"{stats.candidates} classified"),
-        ("In scope", f"{stats.in_scope} at relevance ≥ {stats.threshold:.2f}"),
-        ("Proposed", f"{stats.proposed} (cap {stats.cap})"),
+        ("Classified", f"{stats.classified}"),
+        (
+            "Added",
+            f"{stats.proposed} of {stats.in_scope} at relevance ≥ {stats.threshold:.2f} "
+            f"(cap {stats.cap})",
+        ),
+        ("Not ticked", offered),
         ("Model", inert(stats.model_version) or "unknown"),
     ]
     if stats.source_warnings:
@@ -285,40 +327,9 @@ def stats_table(stats: RunStats) -> list[str]:
     return ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
 
 
-def block(papers: Sequence[Paper], sections: Sequence[str], date: dt.date) -> str:
-    """The machine-readable list of proposed papers, as an HTML comment GitHub does not show.
-
-    The JSON is ASCII with `<`, `>` and `&` escaped, so no title can close the comment."""
-    items = []
-    for paper, section in zip(papers, sections, strict=True):
-        arxiv, doi = paper_ids(paper)
-        items.append({"arxiv": arxiv, "doi": doi, "title": paper.title, "section": section})
-    data = {"version": BLOCK_VERSION, "date": date.isoformat(), "papers": items}
-    text = json.dumps(data, ensure_ascii=True, sort_keys=True)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return f"<!-- {BLOCK_MARKER}\n{text}\n-->"
-
-
-def parse_block(body: str) -> list[ProposedPaper] | None:
-    """The papers in a body's machine-readable block; None when there is no readable block."""
-    m = _BLOCK.search(body or "")
-    if not m:
-        return None
-    try:
-        data = json.loads(m.group("json"))
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("papers"), list):
-        return None
-    out = []
-    for item in data["papers"]:
-        if not isinstance(item, dict) or not isinstance(item.get("title"), str):
-            continue
-        arxiv = parse_arxiv_id(item["arxiv"]) if isinstance(item.get("arxiv"), str) else None
-        doi = normalize_doi(item["doi"]) if isinstance(item.get("doi"), str) else None
-        section = item.get("section") if isinstance(item.get("section"), str) else None
-        out.append(ProposedPaper(item["title"], arxiv.id if arxiv else None, doi, section))
-    return out
+def _counts(items: Sequence[Item]) -> tuple[int, int]:
+    ticked = sum(1 for i in items if i.checked)
+    return ticked, len(items) - ticked
 
 
 def _papers(count: int) -> str:

@@ -103,6 +103,7 @@ class PullInfo:
     state: str  # "open" or "closed"
     merged: bool
     branch: str  # head ref
+    head_sha: str  # the commit the head ref points at
     head_repo: str  # full name of the head's repository ("" when the fork is gone)
     base: str
     title: str
@@ -369,6 +370,22 @@ class GitHubClient:
 
         return self.call(f"reading {folder}/ at {commit.sha[:7]}", Kind.READ, get)
 
+    def read_file(self, commit: str, path: str) -> str | None:
+        """The text of `path` (a repository path) at commit `commit`; None when it has none."""
+
+        def get() -> str | None:
+            c = self._r.get_git_commit(commit)
+            tree = self._r.get_git_tree(c.tree.sha, recursive=True)
+            if tree.raw_data.get("truncated"):
+                raise GitHubError(f"the tree of {commit[:7]} is too large to list")
+            for item in tree.tree:
+                if item.type == "blob" and item.path == path:
+                    blob = self._r.get_git_blob(item.sha)
+                    return base64.b64decode(blob.content).decode("utf-8")
+            return None
+
+        return self.call(f"reading {path} at {commit[:7]}", Kind.READ, get)
+
     def pulls(self, branch: str | None = None) -> list[PullInfo]:
         """Every pull request of the repository (open and closed), newest first; with `branch`,
         only those whose head is that branch of this repository."""
@@ -508,6 +525,7 @@ def _pull_info(p: Any) -> PullInfo:
         state=p.state,
         merged=bool(p.merged_at) or bool(p.raw_data.get("merged")),
         branch=p.head.ref,
+        head_sha=p.head.sha or "",
         head_repo=head_repo,
         base=p.base.ref,
         title=p.title or "",

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracker.catalog.store import PAPERS_FILE
 from tracker.config import BotConfig
 from tracker.publish.github import (
     AmbiguousWriteError,
@@ -77,6 +78,8 @@ class Preparation:
     pulls: list[TrackerPull]
     branches: dict[str, str]
     catalog_files: dict[str, str] = field(default_factory=dict)
+    # PR number -> papers.yaml on the head of each open tracker pull request (None: none there)
+    branch_papers: dict[int, str | None] = field(default_factory=dict)
     reuse_branch: bool = False
     skip: str | None = None
     today_pull: TrackerPull | None = None
@@ -162,7 +165,17 @@ class Publisher:
         if prep.skip is None:
             folder = self.catalog_path
             prep.catalog_files = self.client.read_files(prep.base_commit, folder)
+            for t in open_pulls:
+                if t.pull.head_sha:
+                    prep.branch_papers[t.number] = self.client.read_file(
+                        t.pull.head_sha, self.papers_path
+                    )
         return prep
+
+    @property
+    def papers_path(self) -> str:
+        """papers.yaml's repository path."""
+        return f"{self.catalog_path}/{PAPERS_FILE}" if self.catalog_path else PAPERS_FILE
 
     def is_bot_commit(self, commit: CommitInfo) -> bool:
         email = self.bot.author_email.casefold()
@@ -196,14 +209,24 @@ class Publisher:
     # --- writing ------------------------------------------------------------------------------
 
     def publish(
-        self, prep: Preparation, files: Mapping[str, str], title: str, body: str
+        self,
+        prep: Preparation,
+        files: Mapping[str, str],
+        title: str,
+        body: Callable[[str, str], str],
     ) -> Published:
-        """One commit with `files` (repository path -> text) on today's branch, and the pull
-        request. Safe to call again after any failure: see the module docstring."""
+        """One commit with `files` (repository path -> text; none: a commit of candidates only,
+        with the base's tree) on today's branch, and the pull request, whose text is
+        `body(base commit, branch commit)`. Safe to call again after any failure: see the
+        module docstring."""
         if prep.skip is not None:
             raise GitHubError(f"publishing was skipped: {prep.skip}")
         blobs = {path: self.client.create_blob(text) for path, text in sorted(files.items())}
-        tree = self.client.create_tree(prep.base_commit.tree, blobs)
+        tree = (
+            self.client.create_tree(prep.base_commit.tree, blobs)
+            if blobs
+            else (prep.base_commit.tree)
+        )
         commit = self.client.create_commit(
             f"{title}\n\n{COMMIT_TRAILER}\n",
             tree,
@@ -217,7 +240,7 @@ class Publisher:
             self._move_own_branch(prep.branch, commit)
         else:
             self._create_branch(prep.branch, commit)
-        pull, created = self._open_pull(prep, title, body)
+        pull, created = self._open_pull(prep, title, body(prep.base_commit.sha, commit))
         warning = self._label(pull.number)
         return Published(
             pull.number, pull.url, prep.branch, commit, created, (warning,) if warning else ()
