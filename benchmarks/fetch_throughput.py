@@ -31,11 +31,11 @@ from tests.servers import LoopbackServer, Reply
 from tests.servers.arxiv import RSS_TYPE, listing_rss
 from tracker.catalog import Catalog
 from tracker.config import ArxivConfig
+from tracker.http import HttpClient
 from tracker.paper import Paper
 from tracker.sources import fetch_all
 from tracker.sources.arxiv_listing import ArxivListingSource, parse_listing
 from tracker.sources.fetch import merge_papers
-from tracker.sources.http import HttpClient
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "stream-2026.jsonl"

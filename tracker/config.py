@@ -56,14 +56,12 @@ class Secret:
 
 @dataclass(frozen=True)
 class HttpConfig:
-    """How every source talks HTTP."""
+    """How tracker talks HTTP: every source, and the GitHub client (`tracker.http`)."""
 
     timeout: float = 30.0  # seconds, for connect and for each read
     delay: float = 3.0  # minimum seconds between two requests to the same host
     retries: int = 4  # retries after 429, 5xx and connection errors
     backoff: float = 5.0  # first backoff in seconds, doubled on each retry
-    max_backoff: float = 120.0  # longest wait before a retry; a longer Retry-After is not retried
-    max_bytes: int = 20_000_000  # a response larger than this is refused
     user_agent: str = "tracker/0.1 (+https://github.com/; mailto:tracker-maintainers@example.org)"
 
 
@@ -199,11 +197,7 @@ class BotConfig:
     max_open_prs: int = 3
     author_name: str = "tracker-bot"
     author_email: str = "tracker-bot@users.noreply.github.com"
-    timeout: float = 30.0  # seconds for each GitHub request
-    retries: int = 3  # retries of reads and content-addressed writes; other writes: never
-    retry_backoff: float = 1.0  # first backoff in seconds, doubled on each retry
     rate_limit_max_wait: float = 300.0  # wait for a rate-limit reset up to this many seconds
-    write_interval: float = 1.0  # seconds between two writes: GitHub asks integrators to space them
     # Look up catalog entries listed as `arXiv` (dblp by title, arXiv comments) and update the
     # venue of those published since.
     venue_updates: bool = True

@@ -41,6 +41,13 @@ class InputError(TrackerError):
     exit_code = EXIT_USAGE
 
 
+class SourceError(TrackerError):
+    """A source could not deliver: the service failed, answered garbage, or is misconfigured.
+
+    The message names the source or the URL; it never contains credentials.
+    """
+
+
 class ModelError(TrackerError):
     """A model cannot be used: files missing or not matching their sha256, a malformed or
     missing trained classifier, or training data that cannot train one."""

@@ -24,8 +24,10 @@ from tracker.catalog.taxonomy import Taxonomy, load_taxonomy
 from tracker.classify.result import Classification, Neighbor, SectionScore
 from tracker.cli import bot as bot_cli
 from tracker.config import ArxivConfig, BotConfig, Config, HttpConfig, Secret
+from tracker.http import HttpClient
 from tracker.paper import Paper
 from tracker.pipeline import Classifier, RunReport, run, source_fetch
+from tracker.publish import github as github_client
 from tracker.publish.github import GitHubClient
 from tracker.publish.publisher import Publisher
 from tracker.sources import build_sources
@@ -237,10 +239,10 @@ def arxiv() -> Iterator[ArxivServer]:
 
 # --- `tracker run` in-process, against both servers ----------------------------------------------
 
-# Fast settings for loopback servers: no delays, one retry, no backoff, no pause between writes.
+# Fast settings for loopback servers: no delays, one retry, no backoff, a short timeout (and,
+# in `_bot`, no pause between writes to GitHub).
 FAST_SETTINGS: dict[str, dict[str, object]] = {
-    "http": {"delay": 0, "retries": 1, "backoff": 0},
-    "bot": {"timeout": 2, "retries": 1, "retry_backoff": 0, "write_interval": 0},
+    "http": {"delay": 0, "retries": 1, "backoff": 0, "timeout": 2},
 }
 
 
@@ -291,6 +293,7 @@ def _bot(
     root: Path, arxiv: ArxivServer, monkeypatch: pytest.MonkeyPatch, github: GitHubServer | None
 ) -> Bot:
     write_config(root)
+    monkeypatch.setattr(github_client, "WRITE_INTERVAL", 0.0)
     monkeypatch.setenv("TRACKER_ARXIV_RSS_URL", arxiv.rss_url)
     monkeypatch.setenv("TRACKER_ARXIV_API_URL", arxiv.api_url)
     monkeypatch.delenv("GITHUB_API_URL", raising=False)
@@ -341,6 +344,7 @@ class Harness:
         return GitHubClient.connect(
             self.config.bot,
             self.config.github_token,
+            http=HttpClient.from_config(self.config.http),
             sleep=self.clock.sleep,
             clock=self.clock.time,
             write_interval=0,
@@ -386,18 +390,12 @@ def gh(clock: FakeClock) -> Iterator[GitHubServer]:
 
 @pytest.fixture
 def harness(gh: GitHubServer, clock: FakeClock, arxiv: ArxivServer, tmp_path: Path) -> Harness:
-    bot = BotConfig(
-        repository=gh.full_name,
-        api_url=gh.api_url,
-        timeout=5,
-        retries=2,
-        retry_backoff=0.0,
-    )
+    bot = BotConfig(repository=gh.full_name, api_url=gh.api_url)
     config = Config(
         catalog_dir=tmp_path / "catalog",
         bot=bot,
         github_token=Secret(TOKEN),
-        http=HttpConfig(delay=0, retries=1, backoff=0),
+        http=HttpConfig(timeout=5, delay=0, retries=2, backoff=0),
         arxiv=replace(ArxivConfig(), api_url=arxiv.api_url, rss_url=arxiv.rss_url),
     )
     return Harness(gh, clock, config, arxiv)

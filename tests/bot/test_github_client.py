@@ -8,6 +8,7 @@ from tests.bot.conftest import TOKEN, FakeClock, Harness
 from tests.servers.github import GitHubServer
 from tracker.config import BotConfig, Secret
 from tracker.errors import ConfigError
+from tracker.http import HttpClient
 from tracker.publish.github import AmbiguousWriteError, GitHubClient, GitHubError
 
 
@@ -44,8 +45,11 @@ def test_a_missing_branch_is_none_and_an_existing_ref_is_a_422(harness: Harness)
 
 def test_a_refused_token_is_reported_without_the_token(clock: FakeClock) -> None:
     with GitHubServer(token="the-right-one", clock=clock.time) as server:
-        bot = BotConfig(repository=server.full_name, api_url=server.api_url, retry_backoff=0)
-        client = GitHubClient.connect(bot, Secret(TOKEN), sleep=clock.sleep, write_interval=0)
+        bot = BotConfig(repository=server.full_name, api_url=server.api_url)
+        http = HttpClient(backoff=0)
+        client = GitHubClient.connect(
+            bot, Secret(TOKEN), http=http, sleep=clock.sleep, write_interval=0
+        )
         with pytest.raises(GitHubError) as caught:
             client.repo()
     assert caught.value.status == 401
@@ -55,8 +59,10 @@ def test_a_refused_token_is_reported_without_the_token(clock: FakeClock) -> None
 
 def test_a_server_at_the_root_url_works_like_enterprise(clock: FakeClock) -> None:
     with GitHubServer(token=TOKEN, prefix="", clock=clock.time) as server:
-        bot = BotConfig(repository=server.full_name, api_url=server.root, retry_backoff=0)
-        client = GitHubClient.connect(bot, Secret(TOKEN), write_interval=0)
+        bot = BotConfig(repository=server.full_name, api_url=server.root)
+        client = GitHubClient.connect(
+            bot, Secret(TOKEN), http=HttpClient(backoff=0), write_interval=0
+        )
         assert client.repo().default_branch == "main"
 
 

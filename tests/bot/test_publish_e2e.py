@@ -222,10 +222,10 @@ def test_a_502_before_github_created_the_pr_converges_to_one(bot: Bot) -> None:
 def test_a_write_whose_answer_is_lost_is_sent_once_and_converges(
     bot: Bot, path: str, kind: str, seconds: float
 ) -> None:
-    """GitHub did the write but the answer never came (bot.timeout is 1 s): the run reads the
+    """GitHub did the write but the answer never came (http.timeout is 1 s): the run reads the
     state back instead of sending the write again."""
     gh = bot.gh
-    bot.configure(bot={"timeout": 1})
+    bot.configure(http={"timeout": 1})
     gh.fail_next("POST", path, kind, seconds=seconds)
 
     result = bot.run()

@@ -121,7 +121,7 @@ def test_the_token_is_not_printed_even_when_github_is_unreachable(
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     monkeypatch.setenv("GITHUB_REPOSITORY", "survey-org/supply-chain-survey")
     monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9")  # nothing listens there
-    local_bot.configure(bot={"retries": 0})
+    local_bot.configure(http={"retries": 0})
 
     result = local_bot.run()
 

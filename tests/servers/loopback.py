@@ -70,6 +70,8 @@ class Reply:
         delay: seconds to wait before answering (longer than a client's timeout: "never").
         send_length: False sends no Content-Length: the body ends when the connection closes.
         trickle: seconds between bytes of the body (a server that drips its answer).
+        trickle_headers: seconds between bytes of the headers, sent after the status line (a
+            slow-loris: each byte comes well within a read timeout, the headers never end).
     """
 
     status: int = 200
@@ -79,6 +81,7 @@ class Reply:
     delay: float = 0.0
     send_length: bool = True
     trickle: float = 0.0
+    trickle_headers: float = 0.0
 
 
 Responder = Reply | Callable[[Request], Reply]
@@ -184,6 +187,9 @@ def _handler_for(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
         def _send(self, reply: Reply) -> None:
+            if reply.trickle_headers:
+                self._send_slowly(reply)
+                return
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
             for name, value in reply.headers.items():
@@ -202,6 +208,20 @@ def _handler_for(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
                     self.wfile.flush()
             else:
                 self.wfile.write(reply.body)
+
+        def _send_slowly(self, reply: Reply) -> None:
+            self.close_connection = True
+            self.wfile.write(f"HTTP/1.1 {reply.status} OK\r\n".encode())
+            self.wfile.flush()
+            headers = f"Content-Type: {reply.content_type}\r\n"
+            headers += "".join(f"{name}: {value}\r\n" for name, value in reply.headers.items())
+            headers += f"Content-Length: {len(reply.body)}\r\n\r\n"
+            for byte in headers.encode():
+                if not server._wait(reply.trickle_headers):
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            self.wfile.write(reply.body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep test output clean

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.servers import LoopbackServer
-from tracker.sources.http import HttpClient
+from tracker.http import HttpClient
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sources"
 USER_AGENT = "tracker-tests/1.0 (mailto:tests@example.org)"

@@ -9,9 +9,9 @@ import pytest
 from tests.servers import LoopbackServer, Reply
 from tests.servers.arxiv import ArxivApi
 from tests.sources.conftest import USER_AGENT, FakeClock, MakeHttp, fixture_bytes
+from tracker.http import HttpClient, HttpError
 from tracker.paper import Paper
 from tracker.sources.arxiv_api import ArxivApiSource
-from tracker.sources.http import HttpClient, HttpError
 
 MON, THU = dt.date(2026, 1, 12), dt.date(2026, 1, 15)
 SAT, SUN = dt.date(2026, 1, 17), dt.date(2026, 1, 18)
@@ -72,13 +72,21 @@ def test_the_search_asks_for_categories_terms_and_the_submitted_window(
     assert server.requests[0].param("sortBy") == "submittedDate"
 
 
-def test_every_request_of_the_arxiv_package_goes_through_our_client(
+def test_every_api_request_goes_through_the_http_policy(
     server: LoopbackServer, make_http: MakeHttp, clock: FakeClock
 ) -> None:
     server.route("/api/query", ArxivApi(_papers(250)))
     _source(server, make_http, http=make_http(delay=3.0)).fetch(MON, THU)
     assert {r.headers["User-Agent"] for r in server.requests} == {USER_AGENT}
-    assert clock.sleeps == [3.0, 3.0]  # our delay between the three pages, not the package's
+    assert clock.sleeps == [3.0, 3.0]  # the policy's delay between the three pages
+
+
+def test_an_api_page_answered_503_is_retried_with_our_user_agent(
+    server: LoopbackServer, make_http: MakeHttp
+) -> None:
+    server.route("/api/query", Reply(503), ArxivApi(_papers(3)))
+    assert len(_source(server, make_http).fetch(MON, THU).papers) == 3
+    assert [r.headers["User-Agent"] for r in server.requests] == [USER_AGENT, USER_AGENT]
 
 
 def test_api_results_become_papers_with_versions_venue_hints_dois_and_code_links(

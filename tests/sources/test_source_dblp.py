@@ -11,8 +11,8 @@ from tests.servers import LoopbackServer, Reply
 from tests.servers.dblp import JOURNAL, TOO_MANY, DblpApi, DblpRecord, dblp_record, search_json
 from tests.sources.conftest import FakeClock, MakeHttp, fixture_bytes
 from tracker.catalog.volumes import Volume, VolumesRead
+from tracker.errors import SourceError
 from tracker.paper import Paper
-from tracker.sources.base import SourceError
 from tracker.sources.dblp import DblpSource, DblpStream, stream_of
 
 PATH = "/search/publ/api"

@@ -13,6 +13,7 @@ import requests
 from tests.servers import LoopbackServer, Reply
 from tests.sources.conftest import MakeHttp, fixture_bytes
 from tracker.config import FeedConfig
+from tracker.http import HttpClient, HttpError
 from tracker.sources.feeds import (
     FeedSource,
     NotAFeedError,
@@ -20,7 +21,6 @@ from tracker.sources.feeds import (
     split_authors,
     strip_doctype,
 )
-from tracker.sources.http import HttpClient, HttpError
 
 SINCE = dt.date(2026, 1, 10)
 UNTIL = dt.date(2026, 1, 20)

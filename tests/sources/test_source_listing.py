@@ -9,10 +9,10 @@ import pytest
 from tests.servers import LoopbackServer, Reply
 from tests.servers.arxiv import RSS_TYPE, listing_rss
 from tests.sources.conftest import MakeHttp, fixture_bytes
+from tracker.http import HttpClient, HttpError
 from tracker.paper import Paper
 from tracker.sources.arxiv_listing import ArxivListingSource, parse_listing
 from tracker.sources.feeds import NotAFeedError
-from tracker.sources.http import HttpClient, HttpError
 
 LISTING_DAY = dt.date(2026, 1, 19)  # a Monday, the fixture's pubDate
 ROUTE = "/rss/cs.CR+cs.LG"

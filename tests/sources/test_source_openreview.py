@@ -10,8 +10,8 @@ import pytest
 from tests.servers import LoopbackServer, Reply
 from tests.servers.openreview import OpenReviewApi, openreview_note, rate_limited
 from tests.sources.conftest import FakeClock, MakeHttp
+from tracker.errors import SourceError
 from tracker.paper import Paper
-from tracker.sources.base import SourceError
 from tracker.sources.openreview import OpenReviewSource, OpenReviewVenue
 
 ICLR = OpenReviewVenue("ICLR.cc/{year}/Conference", "ICLR")

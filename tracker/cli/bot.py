@@ -69,6 +69,7 @@ def run_job(
     """Wire the pipeline from `config` and run it once. Dry run when asked, or when no token or
     repository is configured; with both, even a dry run reads GitHub (open pull requests and
     rejections count)."""
+    from tracker.http import HttpClient
     from tracker.pipeline import run
     from tracker.publish.github import GitHubClient
     from tracker.publish.publisher import Publisher, catalog_repo_path
@@ -78,7 +79,8 @@ def run_job(
     configured = bool(config.github_token) and bool(config.bot.repository)
     publisher = None
     if configured:
-        client = GitHubClient.connect(config.bot, config.github_token)
+        http = HttpClient.from_config(config.http)
+        client = GitHubClient.connect(config.bot, config.github_token, http=http)
         publisher = Publisher(client, config.bot, catalog_repo_path(config.catalog_dir))
     report = run(
         config,

@@ -141,9 +141,9 @@ def classify_cmd(
 def _lookup(config: Any, ids: Sequence[str]) -> list[Any]:
     """The papers with these arXiv ids, in the order given; InputError for a malformed id or
     one arXiv does not know."""
+    from tracker.http import HttpClient
     from tracker.identity import parse_arxiv_id
     from tracker.sources.arxiv_api import ArxivApiSource
-    from tracker.sources.http import HttpClient
 
     wanted = []
     for raw in ids:

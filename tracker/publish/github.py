@@ -1,11 +1,13 @@
 """The few GitHub operations the bot needs, over PyGithub, with its safety rules built in.
 
-Retry policy, by kind of request:
-- Reads (GET) are retried by the transport (urllib3 `Retry`, `allowed_methods` GET and HEAD
-  only) after connection errors, timeouts and 500/502/503/504.
+Every request follows the one HTTP policy (`tracker.http.HttpClient`, settings `http.*`): its
+timeout, its User-Agent and its retries (urllib3 `Retry`, with the same counts and backoff),
+by kind of request:
+- Reads (GET) are retried by the transport (the policy's `retry()`, `allowed_methods` GET and
+  HEAD only) after connection errors, timeouts and 500/502/503/504.
 - Content-addressed writes (blobs, trees, and commits whose author date we fix) give the same
   SHA however often they are sent, so this module re-sends them itself after a 5xx or a
-  timeout.
+  timeout, counted and spaced by the same `Retry`.
 - Every other write (refs, pull requests, labels) is never re-sent blindly: PyGithub's default
   `GithubRetry` re-sends POSTs, so it is not used; a 5xx, a timeout or a dropped connection on
   such a write raises `AmbiguousWriteError`, and the caller re-reads GitHub's state to learn
@@ -31,10 +33,11 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
-from urllib3.util.retry import Retry
+from urllib3.exceptions import MaxRetryError
 
 from tracker.config import BotConfig, Secret
 from tracker.errors import ConfigError, TrackerError
+from tracker.http import HttpClient
 
 if TYPE_CHECKING:
     from github import Github
@@ -46,6 +49,9 @@ T = TypeVar("T")
 
 # Transient statuses worth another GET.
 RETRY_STATUSES = (500, 502, 503, 504)
+# Seconds between two writes: GitHub asks integrators to space mutating requests by at least
+# one second (REST API best practices), and its secondary rate limit punishes bursts.
+WRITE_INTERVAL = 1.0
 # A secondary rate limit without Retry-After: GitHub's documented advice is to wait a minute.
 SECONDARY_RATE_WAIT = 60.0
 RATE_LIMIT_ATTEMPTS = 3
@@ -114,27 +120,12 @@ class PullInfo:
     closed_at: dt.datetime | None
 
 
-def transport_retry(retries: int, backoff: float) -> Retry:
-    """urllib3 retry for the transport: GET and HEAD only, never a write."""
-    return Retry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        other=0,
-        allowed_methods=frozenset({"GET", "HEAD"}),
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=backoff,
-        raise_on_status=False,  # the last 5xx reaches PyGithub, which raises GithubException
-        respect_retry_after_header=False,  # rate limits are handled above, with a clock
-    )
-
-
 class GitHubClient:
     """One repository on one GitHub (github.com, Enterprise or a loopback server).
 
-    `sleep` and `clock` are injected so that tests never wait; `max_wait` is the longest rate-
-    limit wait in seconds before giving up with `RateLimitError`.
+    `http` is the HTTP policy (retries and their backoff); `sleep` and `clock` are injected so
+    that tests never wait; `max_wait` is the longest rate-limit wait in seconds before giving
+    up with `RateLimitError`.
     """
 
     def __init__(
@@ -143,20 +134,18 @@ class GitHubClient:
         repository: str,
         *,
         api_url: str = "",
+        http: HttpClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         max_wait: float = 300.0,
-        retries: int = 3,
-        backoff: float = 1.0,
     ) -> None:
         self._gh = gh
         self.repository = repository
         self.api_url = api_url
+        self.http = http if http is not None else HttpClient()
         self._sleep = sleep
         self._clock = clock
         self.max_wait = max_wait
-        self.retries = retries
-        self.backoff = backoff
         self._repo: Repository | None = None
         self._info: RepoInfo | None = None
 
@@ -166,18 +155,20 @@ class GitHubClient:
         bot: BotConfig,
         token: Secret | None,
         *,
+        http: HttpClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         write_interval: float | None = None,
     ) -> GitHubClient:
-        """A client for `bot.repository` at `bot.api_url`, authenticated with `token`.
+        """A client for `bot.repository` at `bot.api_url`, authenticated with `token`, under
+        the HTTP policy `http` (the defaults of `http.*` when None).
 
-        `write_interval` (default `bot.write_interval`) is PyGithub's pause between two writes
-        (GitHub asks integrators to space mutating requests); tests against the loopback
-        server pass 0.
+        `write_interval` is PyGithub's pause between two writes (`WRITE_INTERVAL` when None);
+        tests against the loopback server pass 0.
         """
+        http = http if http is not None else HttpClient()
         if write_interval is None:
-            write_interval = bot.write_interval
+            write_interval = WRITE_INTERVAL
         from github import Auth, Github
 
         if not token:
@@ -193,10 +184,13 @@ class GitHubClient:
         gh = Github(
             base_url=bot.api_url.rstrip("/"),
             auth=Auth.Token(token.reveal()),
-            timeout=max(1, round(bot.timeout)),
-            retry=transport_retry(bot.retries, bot.retry_backoff),
+            timeout=max(1, round(http.timeout)),
+            # GET and HEAD only, never a write; rate limits are waited out below, with a clock.
+            retry=http.retry(
+                methods=frozenset({"GET", "HEAD"}), statuses=RETRY_STATUSES, retry_after=False
+            ),
             per_page=100,
-            user_agent="tracker-bot (+https://github.com/)",
+            user_agent=http.user_agent,
             seconds_between_requests=None,
             seconds_between_writes=write_interval or None,
         )
@@ -204,11 +198,10 @@ class GitHubClient:
             gh,
             bot.repository,
             api_url=bot.api_url,
+            http=http,
             sleep=sleep,
             clock=clock,
             max_wait=bot.rate_limit_max_wait,
-            retries=bot.retries,
-            backoff=bot.retry_backoff,
         )
 
     # --- the one place every request goes through -----------------------------------------------
@@ -218,7 +211,7 @@ class GitHubClient:
         from github import GithubException
 
         rate_waits = 0
-        failures = 0
+        retry = self.http.retry()  # counts and spaces the re-sends of content-addressed writes
         while True:
             try:
                 return fn()
@@ -229,10 +222,14 @@ class GitHubClient:
                     self._wait_for_rate_limit(what, wait, rate_waits)
                     continue
                 if exc.status in RETRY_STATUSES or exc.status >= 500:
-                    failures += 1
-                    if kind is Kind.SAFE_WRITE and failures <= self.retries:
-                        self._backoff(failures)
-                        continue
+                    if kind is Kind.SAFE_WRITE:
+                        try:
+                            retry = retry.increment(error=exc)
+                        except MaxRetryError:
+                            pass
+                        else:
+                            self._sleep(retry.get_backoff_time())
+                            continue
                     if kind is Kind.WRITE:
                         raise AmbiguousWriteError(
                             f"{what}: GitHub answered {exc.status}; the write may have happened",
@@ -240,10 +237,14 @@ class GitHubClient:
                         ) from None
                 raise self._error(what, exc) from None
             except requests.exceptions.RequestException as exc:
-                failures += 1
-                if kind is Kind.SAFE_WRITE and failures <= self.retries:
-                    self._backoff(failures)
-                    continue
+                if kind is Kind.SAFE_WRITE:
+                    try:
+                        retry = retry.increment(error=exc)
+                    except MaxRetryError:
+                        pass
+                    else:
+                        self._sleep(retry.get_backoff_time())
+                        continue
                 reason = _network_reason(exc)
                 if kind is Kind.WRITE:
                     raise AmbiguousWriteError(
@@ -253,9 +254,6 @@ class GitHubClient:
                     f"{what}: {reason} ({self.api_url})",
                     hint="check GITHUB_API_URL and the network; a rerun converges",
                 ) from None
-
-    def _backoff(self, failures: int) -> None:
-        self._sleep(self.backoff * 2 ** (failures - 1))
 
     def _rate_limit_wait(self, exc: Any) -> float | None:
         """Seconds to wait when `exc` is a rate limit, else None."""

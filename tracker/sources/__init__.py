@@ -12,7 +12,8 @@ Typical use (what `tracker fetch` does):
     report = fetch_all(sources, since, until, known=catalog.index())
 """
 
-from tracker.sources.base import Source, SourceError, SourceResult, Status
+from tracker.errors import SourceError
+from tracker.sources.base import Source, SourceResult, Status
 from tracker.sources.fetch import (
     FetchReport,
     SourceReport,

@@ -1,81 +1,78 @@
-"""arXiv's export API, through the `arxiv` package: a search by categories, query terms and a
-submitted-date window, with paging; and lookups by id list, in batches.
+"""arXiv's export API: a search by categories, query terms and a submitted-date window, with
+paging; and lookups by id list, in batches.
 
-The `arxiv` package (4.x) builds the query URLs, pages through the results and parses the Atom
-(with its `opensearch:` totals and `arxiv:` extensions). It has no timeout, no Retry-After
-handling and no backoff, and its session is not a constructor parameter. So each
-`arxiv.Client` here gets a `ClientSession` (our `HttpClient` behind the `requests.Session`
-interface) in place of its own session, with the package's delay and retries turned off: every
-request it makes then has our timeout, the 3-second floor between requests to arXiv, backoff on
-429/5xx/connection errors honouring Retry-After, the size limit and our User-Agent.
+Every page is one GET through the HTTP policy (`tracker.http.HttpClient`: timeout and
+deadline, the 3-second floor between requests to arXiv, retries honouring Retry-After, the
+size limit, our User-Agent) and is parsed once, by feedparser through the same safe
+`parse_feed` the daily listing uses; its entries become papers through the conversion the
+listing shares (`tracker.sources.arxiv_record`). (The `arxiv` package offers no way to pass it
+a session with a timeout, so tracker reads the API's Atom itself.)
 
-The API sometimes answers a page with no entries although more results exist (the package's
-`UnexpectedEmptyPageError`), and sometimes answers a whole search with nothing for a while.
-The first is checked on every page (`_PageCheck`) and retried like a 503, then reported as an
-error; the second is retried once and then reported as a warning. Neither is ever taken as
-"no new papers".
+The API sometimes answers a page with no entries although more results exist, and sometimes
+answers a whole search with nothing for a while. The first is checked on every page
+(`_Page`) and retried like a 503, then reported as an error; the second is retried once and
+then reported as a warning. Neither is ever taken as "no new papers".
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import arxiv
-from lxml import etree
-
+from tracker.http import HttpClient, HttpResponse, RetryableResponse
 from tracker.identity import parse_arxiv_id
-from tracker.paper import LINK_ABS, LINK_PDF, Paper
-from tracker.sources.base import Progress, Source, SourceError, SourceResult, no_progress
-from tracker.sources.hints import code_links, venue_doi, venue_hint
-from tracker.sources.http import ClientSession, HttpClient, HttpResponse, RetryableResponse
+from tracker.paper import Paper
+from tracker.sources.arxiv_record import arxiv_paper
+from tracker.sources.base import Progress, Source, SourceResult, no_progress
+from tracker.sources.feeds import NotAFeedError, ParsedFeed, parse_feed
 
 NAME = "arxiv-api"
-_NS = {
-    "atom": "http://www.w3.org/2005/Atom",
-    "opensearch": "http://a9.com/-/spec/opensearch/1.1/",
-}
-_SAFE_XML = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-)
+ATOM_ACCEPT = "application/atom+xml"
+# The API's sort orders (`sortBy`, `sortOrder`).
+SORT_SUBMITTED = "submittedDate"
+SORT_RELEVANCE = "relevance"
 
 
-class _PageCheck:
-    """Checks each API page before the `arxiv` package sees it, and remembers the totals.
+class _Page:
+    """Parses each API page before `HttpClient.get` returns it, and keeps the parse.
 
-    A page is retried (RetryableResponse) when it is not an Atom feed, or when it has no
-    entries although the feed reports results from its start index on.
+    A page is retried (RetryableResponse) when it is not an Atom feed, is not well-formed (a
+    truncated answer), has no totals, or has no entries although the feed reports results from
+    its start index on.
     """
 
     def __init__(self) -> None:
-        self.total: int | None = None
-        self.pages = 0
+        self.feed: ParsedFeed | None = None
+        self.total = 0
 
     def __call__(self, response: HttpResponse) -> None:
         try:
-            root = etree.fromstring(response.content, _SAFE_XML)
-        except etree.XMLSyntaxError as exc:
-            raise RetryableResponse(f"malformed XML from the arXiv API ({exc})") from None
-        if root is None or root.tag != "{http://www.w3.org/2005/Atom}feed":
+            feed = parse_feed(response.content, response.url, html=False)
+        except NotAFeedError:
+            raise RetryableResponse("the answer is not an arXiv API Atom feed") from None
+        if not feed.version.startswith("atom"):
             raise RetryableResponse("the answer is not an arXiv API Atom feed")
-        total = _int(root.findtext("opensearch:totalResults", None, _NS))
-        start = _int(root.findtext("opensearch:startIndex", None, _NS)) or 0
-        entries = len(root.findall("atom:entry", _NS))
+        if feed.malformed:
+            raise RetryableResponse(f"{feed.malformed} in an arXiv API page")
+        total = _int(feed.feed.get("opensearch_totalresults"))
+        start = _int(feed.feed.get("opensearch_startindex")) or 0
         if total is None:
             raise RetryableResponse("the feed has no opensearch:totalResults")
-        if entries == 0 and start < total:
+        if not feed.entries and start < total:
             raise RetryableResponse(
                 f"empty page at start={start} although results were expected "
                 f"(the feed reports {total})"
             )
+        self.feed = feed
         self.total = total
-        self.pages += 1
 
 
-def _int(text: str | None) -> int | None:
+def _int(text: object) -> int | None:
     try:
-        return int(text.strip()) if text is not None else None
+        return int(str(text).strip()) if text is not None else None
     except ValueError:
         return None
 
@@ -90,7 +87,7 @@ class ArxivApiSource(Source):
     """Search arXiv's export API (see the module docstring).
 
     Arguments:
-        http: the polite client every request goes through.
+        http: the HTTP policy every request goes through.
         api_url: the query endpoint (`https://export.arxiv.org/api/query`).
         categories: arXiv categories; a paper in any of them matches.
         query_terms: phrases searched in all fields; a paper matching any of them matches.
@@ -138,19 +135,15 @@ class ArxivApiSource(Source):
     def fetch(
         self, since: dt.date, until: dt.date, progress: Progress = no_progress
     ) -> SourceResult:
-        search = arxiv.Search(
-            query=self.search_query(since, until),
-            max_results=self.max_results,
-            sort_by=arxiv.SortCriterion.SubmittedDate,
-            sort_order=arxiv.SortOrder.Descending,
-        )
+        query = {"search_query": self.search_query(since, until), "id_list": ""}
+        query |= {"sortBy": SORT_SUBMITTED, "sortOrder": "descending"}
         weekdays = _has_weekday(since, until)
-        run = self._run(search, progress)
+        run = self._run(query, self.max_results, progress)
         tries = 1
         while not run.papers and weekdays and tries <= self.empty_retries:
             tries += 1
             progress(0, None, "no results; asking again")
-            run = self._run(search, progress)
+            run = self._run(query, self.max_results, progress)
         warnings = []
         if not run.papers and weekdays:
             warnings.append(
@@ -179,14 +172,15 @@ class ArxivApiSource(Source):
         papers: list[Paper] = []
         for start in range(0, len(wanted), self.id_batch_size):
             batch = wanted[start : start + self.id_batch_size]
-            search = arxiv.Search(id_list=batch, max_results=len(batch))
-            found = self._run(search, no_progress).papers
+            query = {"search_query": "", "id_list": ",".join(batch)}
+            query |= {"sortBy": SORT_RELEVANCE, "sortOrder": "descending"}
+            found = self._run(query, len(batch), no_progress).papers
             # A batch that finds none of its ids is asked again (the API's empty answers);
             # what is still missing then is reported below.
             for _ in range(self.empty_retries):
                 if found:
                     break
-                found = self._run(search, no_progress).papers
+                found = self._run(query, len(batch), no_progress).papers
             papers.extend(found)
             progress(min(start + len(batch), len(wanted)), len(wanted), "looking up ids")
         found_ids = {p.arxiv_id for p in papers}
@@ -197,30 +191,29 @@ class ArxivApiSource(Source):
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _client(self, check: _PageCheck) -> arxiv.Client:
-        # The package's own delay and retries are off: ClientSession's HttpClient does both,
-        # with backoff and the 3-second floor, for every request the package makes.
-        client = arxiv.Client(page_size=self.page_size, delay_seconds=0.0, num_retries=0)
-        escaped = self.api_url.replace("{", "{{").replace("}", "}}")
-        client.query_url_format = escaped + "?{}"
-        # arxiv.Client (4.0.2) takes no session argument; this attribute is the session it
-        # sends every request through.
-        client._session = ClientSession(self.http, check=check)
-        return client
-
-    def _run(self, search: arxiv.Search, progress: Progress) -> _Run:
-        check = _PageCheck()
-        client = self._client(check)
+    def _run(self, query: Mapping[str, str], limit: int, progress: Progress) -> _Run:
+        """Page through the results of `query`, taking at most `limit` papers."""
         papers: list[Paper] = []
-        try:
-            for result in client.results(search):
-                paper = result_paper(result)
+        total: int | None = None
+        offset = taken = 0
+        while taken < limit:
+            page = _Page()
+            params = {**query, "start": str(offset), "max_results": str(self.page_size)}
+            self.http.get(self.api_url, params=params, accept=ATOM_ACCEPT, check=page)
+            assert page.feed is not None  # the check ran on the answer returned
+            if total is None:
+                total = page.total
+            entries = page.feed.entries[: limit - taken]
+            for entry in entries:
+                paper = entry_paper(entry)
                 if paper is not None:
                     papers.append(paper)
-                    progress(len(papers), _bounded(check.total, self.max_results), "")
-        except arxiv.ArxivError as exc:  # not expected with retries off, but never swallowed
-            raise SourceError(f"arXiv API: {exc}") from None
-        return _Run(papers, check.total)
+                    progress(len(papers), _bounded(total, limit), "")
+            taken += len(entries)
+            offset += len(page.feed.entries)
+            if not page.feed.entries or offset >= total:
+                break
+        return _Run(papers, total)
 
 
 def _bounded(total: int | None, limit: int) -> int | None:
@@ -237,38 +230,33 @@ def _has_weekday(since: dt.date, until: dt.date) -> bool:
     return any((since + dt.timedelta(days=i)).weekday() < 5 for i in range(min(days, 7)))
 
 
-def result_paper(result: arxiv.Result) -> Paper | None:
-    """An `arxiv.Result` as a paper (None when its id is not an arXiv id, e.g. an API error
-    entry)."""
-    ident = parse_arxiv_id(result.entry_id)
-    if ident is None:
+def entry_paper(entry: Mapping[str, Any]) -> Paper | None:
+    """An API feed entry as a paper; None when its id is not an arXiv id (the API's error
+    entries) or it has no title."""
+    ident = parse_arxiv_id(str(entry.get("id") or ""))
+    title = entry.get("title")
+    if ident is None or not title:
         return None
-    comment = " ".join(result.comment.split()) if result.comment else None
-    journal_ref = " ".join(result.journal_ref.split()) if result.journal_ref else None
-    abstract = " ".join(result.summary.split())
-    hint = venue_hint(comment, journal_ref)
-    submitted = result.published.date() if result.published != dt.datetime.min else None
-    links = {
-        LINK_ABS: f"https://arxiv.org/abs/{ident.id}",
-        LINK_PDF: f"https://arxiv.org/pdf/{ident.id}",
-    }
-    for kind, url in code_links(abstract, comment).items():
-        links.setdefault(kind, url)
-    categories = [result.primary_category] if result.primary_category else []
-    categories += [c for c in result.categories if c not in categories]
-    year = hint.year if hint and hint.year else (submitted.year if submitted else None)
-    return Paper(
-        title=" ".join(result.title.split()),
-        abstract=abstract,
-        authors=tuple(a.name for a in result.authors if a.name),
-        arxiv_id=ident.id,
-        arxiv_version=ident.version,
-        doi=venue_doi(result.doi) if result.doi else None,
-        venue=hint.venue if hint else "arXiv",
-        year=year,
-        links=links,
-        categories=tuple(categories),
-        comment=comment,
-        submitted=submitted,
+    primary = entry.get("arxiv_primary_category")
+    categories = [primary.get("term")] if isinstance(primary, Mapping) else []
+    categories += [tag.get("term") for tag in entry.get("tags") or ()]
+    published = entry.get("published_parsed")
+    submitted = (
+        dt.date(published.tm_year, published.tm_mon, published.tm_mday)
+        if isinstance(published, time.struct_time)
+        else None
+    )
+    authors = [a.get("name") for a in entry.get("authors") or () if isinstance(a, Mapping)]
+    doi = entry.get("arxiv_doi")
+    return arxiv_paper(
+        ident,
+        title=str(title),
+        abstract=str(entry.get("summary") or ""),
+        authors=[str(a) for a in authors if a],
+        categories=[str(c) for c in categories if c],
+        comment=entry.get("arxiv_comment"),
+        journal_ref=entry.get("arxiv_journal_ref"),
+        doi=doi if isinstance(doi, str) else None,
         source=NAME,
+        submitted=submitted,
     )

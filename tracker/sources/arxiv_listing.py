@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tracker.http import HttpClient, short_url
 from tracker.identity import parse_arxiv_id
-from tracker.paper import LINK_ABS, LINK_PDF, Paper
+from tracker.paper import Paper
+from tracker.sources.arxiv_record import arxiv_paper, one_line
 from tracker.sources.base import Progress, Source, SourceResult, no_progress
 from tracker.sources.feeds import FEED_ACCEPT, entry_authors, entry_date, parse_feed
-from tracker.sources.hints import code_links, venue_doi, venue_hint
-from tracker.sources.http import HttpClient, short_url
 
 NAME = "arxiv-listing"
 KEPT_TYPES = frozenset({"new", "cross"})
@@ -79,7 +79,7 @@ def parse_listing(content: bytes, url: str, source: str = NAME) -> Listing:
     papers: list[Paper] = []
     replacements = skipped = 0
     for entry in parsed.entries:
-        item = _item(entry)
+        item = _item(entry, channel_date, source)
         if item is None:
             skipped += 1
             continue
@@ -90,26 +90,16 @@ def parse_listing(content: bytes, url: str, source: str = NAME) -> Listing:
         if kind not in KEPT_TYPES:
             skipped += 1
             continue
-        announced = paper.announced or channel_date
-        papers.append(
-            paper.replace(
-                announced=announced,
-                year=paper.year or (announced.year if announced else None),
-                source=source,
-            )
-        )
+        papers.append(paper)
     dates = [p.announced for p in papers if p.announced]
     date = channel_date or (max(dates) if dates else None)
     return Listing(date, tuple(papers), replacements, skipped, parsed.problems)
 
 
-def _text(value: object) -> str:
-    """A plain-text field as written (the listing is parsed without HTML handling)."""
-    return " ".join(str(value).split()) if value else ""
-
-
-def _item(entry: Mapping[str, Any]) -> tuple[str, Paper] | None:
-    description = _text(entry.get("summary"))
+def _item(
+    entry: Mapping[str, Any], channel_date: dt.date | None, source: str
+) -> tuple[str, Paper] | None:
+    description = one_line(entry.get("summary"))
     m = _DESCRIPTION.match(description)
     kind = str(entry.get("arxiv_announce_type") or (m.group("type") if m else "")).lower()
     ident = None
@@ -121,35 +111,21 @@ def _item(entry: Mapping[str, Any]) -> tuple[str, Paper] | None:
         ident = parse_arxiv_id(candidate) if candidate else None
         if ident:
             break
-    title = _OLD_TITLE_SUFFIX.sub("", _text(entry.get("title")))
+    title = _OLD_TITLE_SUFFIX.sub("", one_line(entry.get("title")))
     if ident is None or not title or not kind:
         return None
-    abstract = m.group("rest").strip() if m else description
-    comment = _text(entry.get("arxiv_comment")) or None
-    journal_ref = _text(entry.get("arxiv_journal_reference")) or None
-    hint = venue_hint(comment, journal_ref)
-    doi_text = entry.get("arxiv_doi")
-    links = {
-        LINK_ABS: f"https://arxiv.org/abs/{ident.id}",
-        LINK_PDF: f"https://arxiv.org/pdf/{ident.id}",
-    }
-    for link_kind, url in code_links(abstract, comment).items():
-        links.setdefault(link_kind, url)
-    categories = tuple(str(tag.get("term")) for tag in entry.get("tags") or () if tag.get("term"))
-    announced = entry_date(entry)
-    paper = Paper(
+    doi = entry.get("arxiv_doi")
+    paper = arxiv_paper(
+        ident,
         title=title,
-        abstract=abstract,
+        abstract=m.group("rest").strip() if m else description,
         authors=entry_authors(entry, html=False, name_lists=True),
-        arxiv_id=ident.id,
-        arxiv_version=ident.version,
-        doi=venue_doi(doi_text) if isinstance(doi_text, str) else None,
-        venue=hint.venue if hint else "arXiv",
-        year=hint.year if hint and hint.year else None,
-        links=links,
-        categories=tuple(dict.fromkeys(categories)),
-        comment=comment,
-        announced=announced,
+        categories=[str(tag.get("term")) for tag in entry.get("tags") or () if tag.get("term")],
+        comment=entry.get("arxiv_comment"),
+        journal_ref=entry.get("arxiv_journal_reference"),
+        doi=doi if isinstance(doi, str) else None,
+        source=source,
+        announced=entry_date(entry) or channel_date,
     )
     return kind, paper
 

@@ -16,15 +16,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from tracker.catalog.volumes import Volume
-from tracker.errors import TrackerError
 from tracker.paper import Paper
-
-
-class SourceError(TrackerError):
-    """A source could not deliver: the service failed, answered garbage, or is misconfigured.
-
-    The message names the source or the URL; it never contains credentials.
-    """
 
 
 class Progress(Protocol):

@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracker.catalog.volumes import Volume, VolumesRead
+from tracker.http import HttpClient, HttpResponse, RetryableResponse, short_url
 from tracker.identity import doi_from_url, normalize_doi
 from tracker.paper import LINK_ABS, Paper
 from tracker.sources.base import Progress, Source, SourceResult, no_progress
-from tracker.sources.http import HttpClient, HttpResponse, RetryableResponse, short_url
 
 NAME = "dblp"
 PAGE_SIZE = 1000  # dblp's cap on `h`

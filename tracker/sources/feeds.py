@@ -26,11 +26,12 @@ from typing import Any
 import feedparser
 
 from tracker.config import FeedConfig
+from tracker.errors import SourceError
+from tracker.http import HttpClient, HttpResponse, short_url
 from tracker.identity import doi_from_url, parse_arxiv_id
 from tracker.paper import LINK_ABS, LINK_PDF, Paper
-from tracker.sources.base import Progress, Source, SourceError, SourceResult, no_progress
+from tracker.sources.base import Progress, Source, SourceResult, no_progress
 from tracker.sources.hints import code_links, venue_doi
-from tracker.sources.http import HttpClient, HttpResponse, short_url
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
@@ -52,12 +53,15 @@ class ParsedFeed:
         entries: the items or entries, in document order.
         problems: what was wrong with the document (malformed XML, a DOCTYPE removed); the
             entries are what could be read despite them.
+        malformed: the parse error among `problems`, when the document is not well-formed
+            (a truncated answer, say): its entries may be incomplete.
     """
 
     version: str
     feed: Mapping[str, Any]
     entries: tuple[Mapping[str, Any], ...]
     problems: tuple[str, ...] = ()
+    malformed: str | None = None
 
 
 # --- safe parsing ----------------------------------------------------------------------------
@@ -101,12 +105,15 @@ def parse_feed(content: bytes, url: str, *, html: bool = True) -> ParsedFeed:
             f"{_snippet(content)!r}",
             hint="check the feed URL: it may point at a web page instead of its feed",
         )
-    if parsed.get("bozo"):
-        problem = _bozo_problem(parsed.get("bozo_exception"))
-        if problem:
-            problems.append(problem)
+    malformed = _bozo_problem(parsed.get("bozo_exception")) if parsed.get("bozo") else None
+    if malformed:
+        problems.append(malformed)
     return ParsedFeed(
-        version, parsed.get("feed", {}), tuple(parsed.get("entries", ())), tuple(problems)
+        version,
+        parsed.get("feed", {}),
+        tuple(parsed.get("entries", ())),
+        tuple(problems),
+        malformed,
     )
 
 

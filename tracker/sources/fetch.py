@@ -16,24 +16,24 @@ from urllib.parse import urlsplit
 
 from tracker.catalog.volumes import Volume, load_volumes
 from tracker.config import Config
-from tracker.errors import ConfigError, InputError
+from tracker.errors import ConfigError, InputError, SourceError
+from tracker.http import HttpClient
 from tracker.identity import PaperIndex
 from tracker.paper import LINK_ABS, Paper
 from tracker.sources.arxiv_api import NAME as API_NAME
 from tracker.sources.arxiv_api import ArxivApiSource
 from tracker.sources.arxiv_listing import NAME as LISTING_NAME
 from tracker.sources.arxiv_listing import ArxivListingSource, arxiv_today
-from tracker.sources.base import Source, SourceError, SourceResult, Status
+from tracker.sources.arxiv_record import ARXIV_VENUE
+from tracker.sources.base import Source, SourceResult, Status
 from tracker.sources.dblp import NAME as DBLP_NAME
 from tracker.sources.dblp import DblpSource, DblpStream
 from tracker.sources.feeds import FeedSource
-from tracker.sources.http import HttpClient
 from tracker.sources.openreview import NAME as OPENREVIEW_NAME
 from tracker.sources.openreview import OpenReviewSource, OpenReviewVenue
 
 # (source name, done, total or None, note)
 FetchProgress = Callable[[str, int, int | None, str], None]
-ARXIV_VENUE = "arXiv"
 
 
 @dataclass(frozen=True)

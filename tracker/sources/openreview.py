@@ -12,8 +12,8 @@ publication is a modification and notes come newest first.
 
 Every `content` field is `{"value": ...}`. Errors are JSON (`{"name": "RateLimitError",
 "message": ..., "status": 429}`); the shared HTTP client retries 429 and 5xx and honours
-Retry-After (OpenReview's rate limit can ask for an hour: beyond `http.max_backoff` the source
-fails for the night and says so).
+Retry-After (OpenReview's rate limit can ask for an hour: beyond `tracker.http.MAX_BACKOFF`
+the source fails for the night and says so).
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tracker.http import HttpClient, HttpResponse, RetryableResponse, short_url
 from tracker.paper import LINK_ABS, LINK_PDF, Paper
 from tracker.sources.base import Progress, Source, SourceResult, no_progress
 from tracker.sources.hints import code_links
-from tracker.sources.http import HttpClient, HttpResponse, RetryableResponse, short_url
 
 NAME = "openreview"
 PAGE_SIZE = 1000  # the API's cap on `limit`
