@@ -30,6 +30,7 @@ from tracker.catalog.rejected import (
 )
 from tracker.catalog.render import render_all
 from tracker.catalog.store import PAPERS_FILE, Catalog
+from tracker.catalog.volumes import VOLUMES_FILE, Volume, updated_volumes_text
 from tracker.classify.result import Classification
 from tracker.config import Config
 from tracker.errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
@@ -43,6 +44,7 @@ from tracker.publish.state import branch_additions, derive_rejections, open_pape
 from tracker.selection import Proposal, RunStats, catalog_order, select
 from tracker.sources import FetchReport, Source, Status, default_window, fetch_all
 from tracker.sources.fetch import FetchProgress
+from tracker.venues import VenueLookups, VenueUpdate, venues_json
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,12 @@ SOURCE_OK = "Source {name}: {count} papers."
 SOURCE_FAILED = "Source {name} failed: {error}"
 SOME_FAILED = "Some sources failed ({names}): the others' papers were used; exit code 3 says so."
 ALL_FAILED = "Every source failed ({names}): nothing was fetched, nothing is proposed."
+
+LOOKED_UP = (
+    "Title-only papers: {asked} looked up on arXiv by title, {found} found there; "
+    "{title_only} classified on their titles alone."
+)
+VENUES_UPDATED = "Published since listed: {count} catalog preprint(s) get their venue."
 
 KNOWN_CATALOG = "catalog"
 KNOWN_OPEN = "open"
@@ -119,6 +127,7 @@ class Fetched:
         warnings: what needs a look, per source that delivered (an empty weekday listing, a
             search that found nothing); such a source still counts as working.
         window: the days fetched (both included), when known.
+        volumes: venue volumes read (recorded in `catalog/volumes.yaml` by the pull request).
     """
 
     papers: Sequence[Paper]
@@ -126,6 +135,7 @@ class Fetched:
     failed: dict[str, str] = field(default_factory=dict)
     warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     window: tuple[dt.date, dt.date] | None = None
+    volumes: tuple[Volume, ...] = ()
 
     @classmethod
     def from_report(cls, report: FetchReport) -> Fetched:
@@ -138,6 +148,7 @@ class Fetched:
             failed=failed,
             warnings={s.name: s.warnings for s in working if s.warnings},
             window=(report.since, report.until),
+            volumes=report.volumes,
         )
 
 
@@ -181,6 +192,9 @@ class RunReport:
     skipped: str | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    venue_updates: tuple[VenueUpdate, ...] = ()
+    title_only: int = 0  # papers classified without an abstract after the arXiv title look-up
+    looked_up: tuple[int, int] = (0, 0)  # title-only papers looked up on arXiv, found there
 
     @property
     def exit_code(self) -> int:
@@ -219,7 +233,12 @@ class RunReport:
         if s.failed_sources:
             names = ", ".join(sorted(s.failed_sources))
             lines.append((SOME_FAILED if s.per_source else ALL_FAILED).format(names=names))
-        if not self.proposals and self.exit_code != EXIT_FAILURE:
+        asked, found = self.looked_up
+        if asked or self.title_only:
+            lines.append(LOOKED_UP.format(asked=asked, found=found, title_only=self.title_only))
+        if self.venue_updates:
+            lines.append(VENUES_UPDATED.format(count=len(self.venue_updates)))
+        if not self.proposals and not self.venue_updates and self.exit_code != EXIT_FAILURE:
             lines.append(NOTHING_NEW)
         if self.published is not None:
             p = self.published
@@ -245,10 +264,13 @@ def run(
     dry_run: bool = False,
     write: bool = True,
     timer: Callable[[], float] = time.monotonic,
+    venues: VenueLookups | None = None,
 ) -> RunReport:
     """One night's job; see the module docstring. With a publisher and not `dry_run`, opens
     at most one pull request; with `dry_run`, a publisher is only read from (open pull requests
-    and rejections count) and the changes go to the working tree unless `write` is False."""
+    and rejections count) and the changes go to the working tree unless `write` is False.
+    `venues` looks title-only papers up on arXiv and catalog preprints up on dblp and arXiv
+    (`tracker.venues`); without it neither happens."""
     started = timer()
     report = RunReport(date=today, dry_run=dry_run or publisher is None)
     prep: Preparation | None = None
@@ -269,9 +291,11 @@ def run(
         else:
             root = config.catalog_dir
             repo_folder = publisher.catalog_path if publisher is not None else root.name
-        local = _compute(report, config, root, repo_folder, prep, fetch, classifier, since, today)
+        local = _compute(
+            report, config, root, repo_folder, prep, fetch, classifier, since, today, venues
+        )
 
-        if not report.proposals:
+        if not report.proposals and not report.venue_updates:
             report.files = {}
         elif not report.dry_run:
             assert publisher is not None and prep is not None and report.state is not None
@@ -306,6 +330,7 @@ def _compute(
     classifier: Classifier,
     since: dt.date | None,
     today: dt.date,
+    venues: VenueLookups | None = None,
 ) -> dict[Path, str]:
     """Fill `report`; returns the changed files by local path (under `root`)."""
     catalog = Catalog.load(root)
@@ -337,21 +362,16 @@ def _compute(
     stats.window = fetched.window
     stats.fetched = len(fetched.papers)
 
-    candidates: list[Paper] = []
-    seen: PaperIndex[None] = PaperIndex()
-    for paper in fetched.papers:
-        why = known.find(paper)
-        if why == KNOWN_CATALOG:
-            stats.known_catalog += 1
-        elif why == KNOWN_OPEN:
-            stats.known_open += 1
-        elif why == KNOWN_REJECTED:
-            stats.known_rejected += 1
-        elif seen.find(paper) is not None:
-            stats.duplicates += 1
-        else:
-            seen.add(paper, None)
-            candidates.append(paper)
+    candidates = _drop_known(stats, fetched.papers, known)
+    if venues is not None:
+        candidates = _borrow(report, venues, candidates, known)
+        published = venues.find_published(catalog.entries)
+        report.notes.extend(published.warnings)
+        for update in published.updates:
+            if catalog.set_published(
+                update.title, update.venue, update.year, update.doi, update.link
+            ):
+                report.venue_updates += (update,)
     stats.classified = len(candidates)
     verdicts: list[Classification] = []
     if candidates:
@@ -371,12 +391,16 @@ def _compute(
     stats.proposed = len(selection.added)
     stats.candidates = len(selection.candidates)
     stats.over_cap = selection.over_cap
-    if not report.proposals:
+    if not report.proposals and not report.venue_updates:
         return {}
 
     catalog.add(catalog_order(report.proposals))
     prefix = f"{repo_folder}/" if repo_folder else ""
     texts = {root / PAPERS_FILE: catalog.dumps(), **render_all(catalog)}
+    if fetched.volumes:
+        current = root / VOLUMES_FILE
+        existing = current.read_text(encoding="utf-8") if current.exists() else None
+        texts[current] = updated_volumes_text(existing, fetched.volumes)
     if report.new_rejections:
         current = root / REJECTED_FILE
         existing = current.read_text(encoding="utf-8") if current.exists() else None
@@ -394,6 +418,7 @@ def _compute(
         items=tuple(proposed_item(p) for p in report.proposals),
         stats=stats.to_json(),
         rejections=tuple((r.title, r.reason, r.pr) for r in report.new_rejections),
+        venues=venues_json(report.venue_updates, fetched.volumes, f"{prefix}{VOLUMES_FILE}"),
     )
     report.title = pr_title(report.state)
     report.body = pr_body(
@@ -403,6 +428,39 @@ def _compute(
         rejected_file=report.rejected_file,
     )
     return local
+
+
+def _drop_known(stats: RunStats, papers: Sequence[Paper], known: PaperIndex[str]) -> list[Paper]:
+    """`papers` less the known ones and repeats, counting each kind in `stats`."""
+    out: list[Paper] = []
+    seen: PaperIndex[None] = PaperIndex()
+    for paper in papers:
+        why = known.find(paper)
+        if why == KNOWN_CATALOG:
+            stats.known_catalog += 1
+        elif why == KNOWN_OPEN:
+            stats.known_open += 1
+        elif why == KNOWN_REJECTED:
+            stats.known_rejected += 1
+        elif seen.find(paper) is not None:
+            stats.duplicates += 1
+        else:
+            seen.add(paper, None)
+            out.append(paper)
+    return out
+
+
+def _borrow(
+    report: RunReport, venues: VenueLookups, candidates: list[Paper], known: PaperIndex[str]
+) -> list[Paper]:
+    """The candidates after the arXiv title look-up; a paper whose borrowed arXiv id makes it
+    known (in the catalog, an open pull request or rejected under that id) is dropped."""
+    borrowed = venues.borrow_abstracts(candidates)
+    report.looked_up = (borrowed.looked_up, borrowed.found)
+    report.notes.extend(borrowed.warnings)
+    out = _drop_known(report.stats, borrowed.papers, known)
+    report.title_only = sum(1 for p in out if not p.abstract)
+    return out
 
 
 def _materialise(files: dict[str, str], folder: str, scratch: Path) -> Path:

@@ -123,7 +123,13 @@ class OracleClassifier:
             )
             out.append(
                 Classification(
-                    paper, tier == "added", relevance, tuple(ranked), (neighbour,), tier=tier
+                    paper,
+                    tier == "added",
+                    relevance,
+                    tuple(ranked),
+                    (neighbour,),
+                    tier=tier,
+                    title_only=not paper.abstract.strip(),
                 )
             )
         return out

@@ -8,12 +8,15 @@ totals, the `Announce Type:` description prefix), from `Paper` records:
     server.route("/rss/cs.CR+cs.LG", Reply(body=listing_rss(papers, date)))
 
 `ArxivApi.empty_pages` scripts the API's empty-page anomaly: {start: times} answers that many
-requests for that page with no entries (the totals unchanged).
+requests for that page with no entries (the totals unchanged). A `search_query` made of title
+phrases (`ti:"a b c" OR ti:"d e"`) answers the papers whose title holds one of the phrases, as
+the API's title search does; any other search answers every paper.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime
@@ -103,9 +106,17 @@ class ArxivApi:
                 "max_results": str(per_page),
             }
         )
+        phrases = _TITLE_PHRASE.findall(request.param("search_query"))
         if id_list:
             wanted = {i.split("v")[0] if "/" not in i else i.rsplit("v", 1)[0] for i in id_list}
             matching = [p for p in self.papers if p.arxiv_id in wanted]
+        elif phrases:
+            wanted_words = [f" {' '.join(_words(p))} " for p in phrases]
+            matching = [
+                p
+                for p in self.papers
+                if any(w in f" {' '.join(_words(p.title))} " for w in wanted_words)
+            ]
         else:
             matching = list(self.papers)
         page = matching[start : start + per_page]
@@ -120,6 +131,13 @@ class ArxivApi:
             query=request.param("search_query"),
         )
         return Reply(200, body, ATOM_TYPE)
+
+
+_TITLE_PHRASE = re.compile(r'ti:"([^"]*)"')
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"[^\W_]+", text)]
 
 
 def listing_item(paper: Paper, announce_type: str = "new") -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -194,6 +194,43 @@ class Catalog:
             index.add(entry.paper, entry)
             added.append(entry)
         return added
+
+    def set_published(
+        self,
+        title: str,
+        venue: str,
+        year: int | None,
+        doi: str | None = None,
+        link: str | None = None,
+    ) -> Entry | None:
+        """Record that the entry titled `title` was published at `venue` in `year`: its venue
+        and year change, its DOI and venue page (links `venue`) are added when it has none. The
+        entry keeps its place, comments and other keys. Returns the updated entry, or None when
+        no entry has that title."""
+        for i, entry in enumerate(self.entries):
+            if entry.paper.title != title:
+                continue
+            item = self._doc[i]
+            item["venue"] = venue
+            if year is not None:
+                item["year"] = year
+            paper = entry.paper.replace(venue=venue, year=year or entry.paper.year)
+            if doi and not paper.doi:
+                position = list(item).index("year") + 1
+                for key in ("authors", "arxiv"):
+                    if key in item:
+                        position = list(item).index(key) + 1
+                item.insert(position, "doi", doi)
+                paper = paper.replace(doi=doi)
+            if link and link not in paper.links.values():
+                links = item.get("links")
+                if links is None:
+                    links = item["links"] = CommentedMap()
+                links.setdefault("venue", link)
+                paper = paper.replace(links={**paper.links, "venue": links["venue"]})
+            self.entries[i] = replace(entry, paper=paper)
+            return self.entries[i]
+        return None
 
     def _insert_position(self, section: str, leaf_order: dict[str, int]) -> int:
         rank = leaf_order[section]

@@ -18,6 +18,7 @@ from tracker.errors import EXIT_OK
 if TYPE_CHECKING:
     from tracker.pipeline import Classifier, Fetch, RunReport
     from tracker.sources.fetch import FetchProgress
+    from tracker.venues import VenueLookups
 
 NO_TOKEN = (
     "No GitHub token or repository configured (GITHUB_TOKEN or TRACKER_GITHUB_TOKEN, and "
@@ -45,16 +46,21 @@ def load_classifier(config: Config) -> Classifier:
 
 def collaborators(
     config: Config, today: dt.date, progress: FetchProgress | None = None
-) -> tuple[Fetch, Classifier]:
-    """The configured sources (as one fetch function) and the trained classifier, loaded only
-    when a night has something to classify. `today` is the run's date: the last day fetched,
-    and the day an empty listing without a date of its own is judged by."""
+) -> tuple[Fetch, Classifier, VenueLookups]:
+    """The configured sources (as one fetch function), the trained classifier, loaded only
+    when a night has something to classify, and the venue look-ups (over the sources' HTTP
+    client). `today` is the run's date: the last day fetched, and the day an empty listing
+    without a date of its own is judged by."""
     from tracker.pipeline import LazyClassifier, source_fetch
     from tracker.sources import build_sources
+    from tracker.sources.http import HttpClient
+    from tracker.venues import build_venue_lookups
 
-    sources = build_sources(config, today=lambda: today)
+    http = HttpClient.from_config(config.http)
+    sources = build_sources(config, http=http, today=lambda: today)
     classifier = LazyClassifier(lambda: load_classifier(config))
-    return source_fetch(config, sources, progress), classifier
+    lookups = build_venue_lookups(config, http)
+    return source_fetch(config, sources, progress), classifier, lookups
 
 
 def run_job(
@@ -75,7 +81,7 @@ def run_job(
     from tracker.publish.publisher import Publisher, catalog_repo_path
 
     today = today or today_in(config)
-    fetch, classifier = collaborators(config, today, progress)
+    fetch, classifier, lookups = collaborators(config, today, progress)
     configured = bool(config.github_token) and bool(config.bot.repository)
     publisher = None
     if configured:
@@ -91,6 +97,7 @@ def run_job(
         publisher=publisher,
         dry_run=dry_run or not configured,
         write=write,
+        venues=lookups,
     )
     if not configured:
         report.notes.insert(0, NO_TOKEN)

@@ -77,6 +77,8 @@ class Item:
         alternatives: runner-up (section id, probability) pairs shown when the section is unsure.
         neighbor: (title, similarity) of the nearest catalog paper, the reason shown.
         authors, venue, year, links, confidence: what its catalog entry holds.
+        title_only: the classifier judged it on its title alone (a venue record with no
+            abstract, none found on arXiv either).
     """
 
     title: str
@@ -95,6 +97,7 @@ class Item:
     year: int | None = None
     links: Mapping[str, str] = field(default_factory=dict, hash=False)
     confidence: float | None = None
+    title_only: bool = False
 
     def __post_init__(self) -> None:
         # One canonical form, so that a state read back from a body equals the one written.
@@ -151,6 +154,7 @@ class Item:
             "year": self.year,
             "links": dict(self.links) or None,
             "confidence": self.confidence,
+            "title_only": True if self.title_only else None,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         out["checked"] = self.checked
@@ -190,6 +194,7 @@ class Item:
             year=data.get("year") if type(data.get("year")) is int else None,
             links={str(k): v for k, v in links.items() if isinstance(v, str)},
             confidence=_number(data.get("confidence")),
+            title_only=data.get("title_only") is True,
         )
 
 
@@ -205,6 +210,8 @@ class PullState:
         comment: the id of the last pull-request comment `tracker review` processed.
         stats: the run statistics (`RunStats.to_json`).
         rejections: (title, reason, pull request) of rejections the pull request records.
+        venues: catalog preprints found published and venue volumes read
+            (`tracker.venues.venues_json`; shown by `tracker.publish.venues`).
         version: the block's version (1: read from a pull request older than tiers).
     """
 
@@ -216,6 +223,7 @@ class PullState:
     stats: Mapping[str, Any] = field(default_factory=dict, hash=False)
     rejections: tuple[tuple[str, str, int | None], ...] = ()
     version: int = VERSION
+    venues: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def replace(self, **changes: Any) -> PullState:
         return dataclasses.replace(self, **changes)
@@ -230,6 +238,7 @@ class PullState:
             "items": [i.to_json() for i in self.items],
             "stats": dict(self.stats),
             "rejections": [list(r) for r in self.rejections],
+            **({"venues": dict(self.venues)} if self.venues else {}),
         }
 
     @classmethod
@@ -254,6 +263,7 @@ class PullState:
             comment=comment if type(comment) is int and comment >= 0 else 0,
             stats=data["stats"] if isinstance(data.get("stats"), dict) else {},
             rejections=rejections,
+            venues=data["venues"] if isinstance(data.get("venues"), dict) else {},
         )
 
 
@@ -334,6 +344,7 @@ def proposed_item(proposal: Proposal) -> Item:
         year=proposal.paper.year,
         links=dict(proposal.paper.links),
         confidence=proposal.entry.confidence,
+        title_only=c.title_only,
     )
 
 

@@ -53,6 +53,8 @@ ALTERNATIVES = " (also possible: {sections})"
 MOVED = "moved from {heading}"
 TAG_CANDIDATE = "candidate"
 TAG_MAINTAINER = "added by a maintainer"
+# A venue record without an abstract (dblp) that arXiv did not have either.
+TAG_TITLE_ONLY = "title only: no abstract found, judged on the title"
 NEIGHBOUR = "nearest: *{title}* ({similarity:.2f})"
 CODE = "code: {link}"
 STATS_HEADING = "### Run statistics"
@@ -103,7 +105,11 @@ def inert(text: str) -> str:
 
 
 def pr_title(state: PullState) -> str:
+    from tracker.publish.venues import updates_title  # it uses `inert`: imported late
+
     added, other = _counts(state.items)
+    if not state.items and state.venues:
+        return updates_title(state)
     date = state.date.isoformat() if state.date else ""
     if other:
         return TITLE_CANDIDATES.format(
@@ -185,6 +191,9 @@ def _body(
             out.append(f"- and {len(state.rejections) - len(shown)} more")
         out.append("")
 
+    from tracker.publish.venues import venue_sections  # it uses `inert`: imported late
+
+    out.extend(venue_sections(state.venues, papers_file))
     out.append(STATS_HEADING)
     out.append("")
     out.extend(stats_table(RunStats.from_json(state.stats)))
@@ -220,6 +229,8 @@ def _item(item: Item, taxonomy: Taxonomy, detailed: bool) -> str:
         details.append(TAG_CANDIDATE)
     elif item.tier == TIER_MAINTAINER:
         details.append(TAG_MAINTAINER)
+    if item.title_only:
+        details.append(TAG_TITLE_ONLY)
     if detailed and item.authors:
         details.append(_authors(item.authors))
     if item.relevance is not None and item.probability is not None:

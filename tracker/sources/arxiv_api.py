@@ -17,6 +17,7 @@ then reported as a warning. Neither is ever taken as "no new papers".
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from tracker.sources.base import Progress, Source, SourceResult, no_progress
 from tracker.sources.feeds import NotAFeedError, ParsedFeed, parse_feed
 
 NAME = "arxiv-api"
+TITLE_BATCH = 10  # title phrases per request: short enough a URL, few enough results a page
 ATOM_ACCEPT = "application/atom+xml"
 # The API's sort orders (`sortBy`, `sortOrder`).
 SORT_SUBMITTED = "submittedDate"
@@ -189,6 +191,24 @@ class ArxivApiSource(Source):
             warnings.append(f"not found on arXiv: {', '.join(missing)}")
         return SourceResult(tuple(papers), tuple(warnings), errors=len(missing))
 
+    def search_titles(
+        self, titles: Sequence[str], progress: Progress = no_progress
+    ) -> SourceResult:
+        """Papers whose title holds one of `titles` as a phrase (the API's `ti:` search), in
+        batches of `TITLE_BATCH` titles per request. Only words are sent (arXiv's search ignores
+        punctuation); the caller decides which result is the same paper
+        (`tracker.identity.same_title`)."""
+        phrases = list(dict.fromkeys(p for p in (_phrase(t) for t in titles) if p))
+        papers: list[Paper] = []
+        for start in range(0, len(phrases), TITLE_BATCH):
+            batch = phrases[start : start + TITLE_BATCH]
+            query = {"search_query": " OR ".join(f'ti:"{p}"' for p in batch), "id_list": ""}
+            query |= {"sortBy": SORT_RELEVANCE, "sortOrder": "descending"}
+            # A title search may also find longer titles holding the phrase: room for them.
+            papers.extend(self._run(query, len(batch) * 5, no_progress).papers)
+            progress(min(start + len(batch), len(phrases)), len(phrases), "looking up titles")
+        return SourceResult(tuple(papers))
+
     # --- internals ---------------------------------------------------------------------------
 
     def _run(self, query: Mapping[str, str], limit: int, progress: Progress) -> _Run:
@@ -214,6 +234,10 @@ class ArxivApiSource(Source):
             if not page.feed.entries or offset >= total:
                 break
         return _Run(papers, total)
+
+
+def _phrase(title: str) -> str:
+    return " ".join(re.findall(r"[^\W_]+", title))
 
 
 def _bounded(total: int | None, limit: int) -> int | None:

@@ -66,6 +66,7 @@ class DblpHit:
     paper: Paper
     volume: str
     type: str
+    info: Mapping[str, Any]
 
 
 class DblpSource(Source):
@@ -146,7 +147,15 @@ class DblpSource(Source):
         if not words:
             return []
         hits, _total = self._page(" ".join(words), 0, TITLE_HITS)
-        return [h.paper for h in hits if h.type not in SKIPPED_TYPES]
+        names = {s.stream: s.venue for s in self.streams}
+        out = []
+        for hit in hits:
+            if hit.type in SKIPPED_TYPES:
+                continue
+            name = names.get(stream_of(hit.paper) or "")
+            named = hit_from_info(hit.info, name) if name else None
+            out.append((named or hit).paper)
+        return out
 
     def search(self, query: str, venue: str | None = None) -> tuple[list[DblpHit], int]:
         """Every hit of `query` (paged), and the total dblp reports."""
@@ -238,7 +247,7 @@ def hit_from_info(info: Mapping[str, Any], venue: str | None = None) -> DblpHit 
         title=title,
         authors=_authors(info.get("authors")),
         doi=doi,
-        venue=venue or _VOLUME_PART.sub("", dblp_venue) or None,
+        venue=catalog_venue(venue, dblp_venue),
         year=year,
         links=links,
         source=NAME,
@@ -246,7 +255,20 @@ def hit_from_info(info: Mapping[str, Any], venue: str | None = None) -> DblpHit 
     volume = " ".join(
         p for p in (dblp_venue, _str(info.get("volume")), _number(info.get("number"))) if p
     )
-    return DblpHit(paper, f"{volume} {year}".strip(), _str(info.get("type")))
+    return DblpHit(paper, f"{volume} {year}".strip(), _str(info.get("type")), info)
+
+
+def catalog_venue(name: str | None, dblp_venue: str) -> str | None:
+    """The venue as the catalog writes it: the stream's configured `name`, as a workshop or a
+    findings volume when dblp's venue says so (a stream holds its venue's workshops too:
+    "CVPR Workshops", "ACL (Findings)"); dblp's own name, without a part number, otherwise."""
+    if not name:
+        return _VOLUME_PART.sub("", dblp_venue) or None
+    if re.search(r"\bworkshops?\b", dblp_venue, re.IGNORECASE):
+        return f"{name} Workshop"
+    if re.search(r"\bfindings\b", dblp_venue, re.IGNORECASE):
+        return f"Findings of {name}"
+    return name
 
 
 def stream_of(paper: Paper) -> str | None:
