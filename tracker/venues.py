@@ -26,14 +26,14 @@ from typing import Any
 from tracker.catalog.store import Entry
 from tracker.catalog.volumes import Volume
 from tracker.config import Config
+from tracker.errors import SourceError
+from tracker.http import HttpClient
 from tracker.identity import same_title
 from tracker.paper import LINK_ABS, Paper
 from tracker.sources.arxiv_api import ArxivApiSource
-from tracker.sources.base import SourceError
 from tracker.sources.dblp import LINK_DBLP, DblpSource, DblpStream
 from tracker.sources.fetch import ARXIV_VENUE, merge_pair
 from tracker.sources.hints import venue_hint
-from tracker.sources.http import HttpClient
 
 # Titles looked up on arXiv in one night: 50 requests at arXiv's 3 s, under three minutes. A
 # new volume larger than that (NeurIPS has thousands of papers) is looked up over the nights it

@@ -20,12 +20,12 @@ from tests.servers.dblp import DblpApi, DblpRecord, dblp_record
 from tracker.catalog.store import Catalog
 from tracker.catalog.volumes import load_volumes
 from tracker.config import ArxivConfig, Config, DblpConfig, DblpStreamConfig, HttpConfig
+from tracker.http import HttpClient
 from tracker.paper import Paper
 from tracker.pipeline import RunReport, run, source_fetch
 from tracker.publish.body import TAG_TITLE_ONLY as TITLE_ONLY_NOTE
 from tracker.publish.venues import PUBLISHED_HEADING
 from tracker.sources import build_sources
-from tracker.sources.http import HttpClient
 from tracker.venues import build_venue_lookups
 
 NIGHT = dt.date(2026, 3, 16)
@@ -220,8 +220,9 @@ def test_without_arxiv_lookups_dblp_papers_are_judged_on_titles(
 
 
 def test_hostile_comment_text_is_inert_in_the_published_section() -> None:
-    from tracker.publish.venues import published_section
-    from tracker.venues import VenueUpdate
+    from tracker.publish.block import PullState
+    from tracker.publish.body import pr_body
+    from tracker.venues import VenueUpdate, venues_json
 
     title = str(HOSTILE_ROW["title"])
     update = VenueUpdate(
@@ -233,7 +234,10 @@ def test_hostile_comment_text_is_inert_in_the_published_section() -> None:
         evidence="arXiv comment: @octocat [x](https://evil.example) | cell",
         evidence_url="https://evil.example/",
     )
-    text = "\n".join(published_section([update], "catalog/papers.yaml"))
+    state = PullState(date=NIGHT, venues=venues_json([update], [], "catalog/volumes.yaml"))
+    body = pr_body(state, Catalog.load(REPO_CATALOG).taxonomy)
+    start = body.index(PUBLISHED_HEADING.format(count=1))
+    text = body[start : body.index("### Run statistics")]
     html = MarkdownIt("commonmark").enable("table").render(text)
     assert "<img" not in html and "<script" not in html
     hrefs = re.findall(r'href="([^"]+)"', html)

@@ -246,3 +246,13 @@ def test_fixture_is_the_shape_the_faq_documents() -> None:
     hits = data["result"]["hits"]
     assert {k for k in hits if k.startswith("@")} == {"@total", "@computed", "@sent", "@first"}
     assert all(isinstance(hits[k], str) for k in ("@total", "@sent", "@first"))
+
+
+def test_a_record_without_electronic_edition_links_to_its_dblp_page(
+    server: LoopbackServer, make_http: MakeHttp
+) -> None:
+    record = dblp_record(paper(1, doi=None), key="conf/uss/P1", stream="conf/uss", venue="USS")
+    assert "ee" not in record.info
+    server.route(PATH, DblpApi([record]))
+    (got,) = source(server, make_http, from_year=2026).fetch(DAY, DAY).papers
+    assert got.link("abs") == "https://dblp.org/rec/conf/uss/P1"  # the catalog needs a link

@@ -51,9 +51,9 @@ def collaborators(
     when a night has something to classify, and the venue look-ups (over the sources' HTTP
     client). `today` is the run's date: the last day fetched, and the day an empty listing
     without a date of its own is judged by."""
+    from tracker.http import HttpClient
     from tracker.pipeline import LazyClassifier, source_fetch
     from tracker.sources import build_sources
-    from tracker.sources.http import HttpClient
     from tracker.venues import build_venue_lookups
 
     http = HttpClient.from_config(config.http)

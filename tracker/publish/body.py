@@ -26,6 +26,7 @@ from tracker.catalog.awesome import escape_markdown, safe_url
 from tracker.catalog.store import is_valid_url
 from tracker.catalog.taxonomy import Taxonomy
 from tracker.paper import LINK_ABS, LINK_CODE, LINK_PDF
+from tracker.publish import venues
 from tracker.publish.block import (
     TIER_CANDIDATE,
     TIER_MAINTAINER,
@@ -34,6 +35,7 @@ from tracker.publish.block import (
     decode,
     encode,
 )
+from tracker.publish.venues import updates_title
 from tracker.selection import RunStats
 
 # --- user-facing text (tests assert on these) ------------------------------------------------
@@ -105,8 +107,6 @@ def inert(text: str) -> str:
 
 
 def pr_title(state: PullState) -> str:
-    from tracker.publish.venues import updates_title  # it uses `inert`: imported late
-
     added, other = _counts(state.items)
     if not state.items and state.venues:
         return updates_title(state)
@@ -191,9 +191,7 @@ def _body(
             out.append(f"- and {len(state.rejections) - len(shown)} more")
         out.append("")
 
-    from tracker.publish.venues import venue_sections  # it uses `inert`: imported late
-
-    out.extend(venue_sections(state.venues, papers_file))
+    out.extend(_venue_sections(state, papers_file))
     out.append(STATS_HEADING)
     out.append("")
     out.extend(stats_table(RunStats.from_json(state.stats)))
@@ -211,6 +209,37 @@ def _body(
     out.append("")
     out.append(encode(state))
     return "\n".join(out) + "\n"
+
+
+def _venue_sections(state: PullState, papers_file: str) -> list[str]:
+    """ "Published since listed" and the volumes read (`tracker.publish.venues`), if any."""
+    out: list[str] = []
+    found = venues.updates(state.venues)
+    if found:
+        out += [venues.PUBLISHED_HEADING.format(count=len(found)), ""]
+        out += [venues.PUBLISHED_TEXT.format(papers_file=papers_file), "", venues.PUBLISHED_HEAD]
+        for u in found:
+            arxiv, doi = venues.arxiv_of(u), venues.doi_of(u)
+            paper = inert(u.title)
+            if arxiv:
+                paper = f"[{paper}](https://arxiv.org/abs/{safe_url(arxiv)}) `{arxiv}`"
+            was = f"arXiv {u.old_year}" if u.old_year else "arXiv"
+            now = inert(f"{u.venue} {u.year}" if u.year else u.venue)
+            if doi:
+                now += f" · [doi:{inert(doi)}](https://doi.org/{safe_url(doi)})"
+            elif u.link and is_valid_url(u.link):
+                now += f" · [venue page]({safe_url(u.link)})"
+            evidence = inert(u.evidence)
+            url = venues.evidence_url(u.evidence_url)
+            if url:
+                evidence = f"[{evidence}]({safe_url(url)})"
+            out.append(f"| {paper} | {was} | {now} | {evidence} |")
+        out.append("")
+    read, where = venues.volumes(state.venues)
+    if read:
+        names = ", ".join(inert(f"{label} ({n} records)") for label, n in read)
+        out += [venues.VOLUMES_TEXT.format(volumes_file=inert(where), volumes=names), ""]
+    return out
 
 
 def _item_order(item: Item) -> tuple[int, int, float, str]:

@@ -1,11 +1,12 @@
-"""The pull request's venue sections, from its state (`PullState.venues`): "Published since
-listed" (catalog preprints found published, with the evidence) and the venue volumes the run
-read. `tracker.publish.body` places them before the run statistics and, for a pull request that
-only updates venues, takes its title from here.
+"""What the pull request says about venues, read from its state (`PullState.venues`):
+"Published since listed" (catalog preprints found published, with the evidence) and the venue
+volumes the run read; the section's text; the title of a pull request that only updates venues.
+`tracker.publish.body` renders the section (every text through its `inert`) before the run
+statistics.
 
-Text from papers, dblp and arXiv comments goes through `tracker.publish.body.inert`, like every
-other piece of the body, and the state is read as untrusted (a block can be forged): the only
-links are ones built here from a parsed arXiv id, a DOI, or a record URL of a known shape.
+The state is read as untrusted (a block can be forged): every value is checked here, and the
+only links the body builds are arXiv pages from a parsed id, DOI resolver links, and evidence
+URLs of a known shape (`evidence_url`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tracker.catalog.awesome import safe_url
 from tracker.catalog.store import is_valid_url
 from tracker.catalog.volumes import VOLUMES_FILE
 from tracker.identity import normalize_doi, parse_arxiv_id
 from tracker.publish.block import PullState
-from tracker.publish.body import inert
 from tracker.venues import VenueUpdate
 
 PUBLISHED_HEADING = "### Published since listed ({count})"
@@ -48,51 +47,30 @@ def updates_title(state: PullState) -> str:
     return UPDATES_TITLE.format(count=count, papers=papers, date=date)
 
 
-def venue_sections(venues: Mapping[str, Any], papers_file: str) -> list[str]:
-    """The body lines for `PullState.venues` (none when it is empty)."""
-    return published_section(updates(venues), papers_file) + volumes_line(venues)
-
-
-def published_section(found: list[VenueUpdate], papers_file: str) -> list[str]:
-    """The "Published since listed" section's lines (none without updates)."""
-    if not found:
-        return []
-    out = [PUBLISHED_HEADING.format(count=len(found)), ""]
-    out.append(PUBLISHED_TEXT.format(papers_file=papers_file))
-    out.append("")
-    out.append(PUBLISHED_HEAD)
-    for u in found:
-        arxiv = parse_arxiv_id(u.arxiv) if u.arxiv else None
-        paper = inert(u.title)
-        if arxiv is not None:
-            paper = f"[{paper}](https://arxiv.org/abs/{safe_url(arxiv.id)}) `{arxiv.id}`"
-        was = f"arXiv {u.old_year}" if u.old_year else "arXiv"
-        now = inert(f"{u.venue} {u.year}" if u.year else u.venue)
-        doi = normalize_doi(u.doi) if u.doi else None
-        if doi:
-            now += f" · [doi:{inert(doi)}](https://doi.org/{safe_url(doi)})"
-        elif u.link and is_valid_url(u.link):
-            now += f" · [venue page]({safe_url(u.link)})"
-        evidence = inert(u.evidence)
-        url = u.evidence_url or ""
-        if url.startswith(_EVIDENCE_HOSTS) and is_valid_url(url):
-            evidence = f"[{evidence}]({safe_url(url)})"
-        out.append(f"| {paper} | {was} | {now} | {evidence} |")
-    out.append("")
-    return out
-
-
-def volumes_line(venues: Mapping[str, Any]) -> list[str]:
-    """One line naming the volumes read (none when no volume was read)."""
+def volumes(venues: Mapping[str, Any]) -> tuple[list[tuple[str, int]], str]:
+    """The valid (label, records) volumes a state lists, and the file that records them."""
     raw = venues.get("volumes")
-    volumes = [
+    found = [
         (str(v[0]), v[1])
         for v in (raw[:MAX_SHOWN] if isinstance(raw, list) else [])
         if isinstance(v, list) and len(v) == 2 and type(v[1]) is int
     ]
-    if not volumes:
-        return []
     where = venues.get("volumes_file")
     where = where if isinstance(where, str) and where.endswith(VOLUMES_FILE) else VOLUMES_FILE
-    names = ", ".join(inert(f"{label} ({records} records)") for label, records in volumes)
-    return [VOLUMES_TEXT.format(volumes_file=inert(where), volumes=names), ""]
+    return found, where
+
+
+def evidence_url(url: str | None) -> str | None:
+    """`url` when it is a dblp record or an arXiv abstract page (the evidence links shown)."""
+    if url and url.startswith(_EVIDENCE_HOSTS) and is_valid_url(url):
+        return url
+    return None
+
+
+def arxiv_of(update: VenueUpdate) -> str | None:
+    parsed = parse_arxiv_id(update.arxiv) if update.arxiv else None
+    return parsed.id if parsed else None
+
+
+def doi_of(update: VenueUpdate) -> str | None:
+    return normalize_doi(update.doi) if update.doi else None

@@ -243,6 +243,8 @@ def hit_from_info(info: Mapping[str, Any], venue: str | None = None) -> DblpHit 
         links[LINK_DBLP] = url
     elif key:
         links[LINK_DBLP] = f"https://dblp.org/rec/{key}"
+    if LINK_ABS not in links and LINK_DBLP in links:
+        links[LINK_ABS] = links[LINK_DBLP]  # no electronic edition: dblp's page is the paper's
     paper = Paper(
         title=title,
         authors=_authors(info.get("authors")),
