@@ -442,3 +442,31 @@ def test_parse_list_keeps_the_intro(workdir: Path) -> None:
     assert parsed.intro.startswith("![img](imgs/vis.png)")
     assert "根据模型生命周期的阶段" in parsed.intro and "##" not in parsed.intro
     assert len(parsed.entries) == 60 and not parsed.problems
+
+
+def test_set_published_changes_venue_year_doi_and_link_and_keeps_the_rest(seeded: Path) -> None:
+    papers = seeded / "catalog" / "papers.yaml"
+    text = papers.read_text("utf-8").replace(
+        "- title: 'CorruptEncoder", "# kept: a maintainer's note\n- title: 'CorruptEncoder"
+    )
+    papers.write_text(text, "utf-8")
+    catalog = Catalog.load(seeded / "catalog")
+    title = "CorruptEncoder: Data Poisoning based Backdoor Attacks to Contrastive Learning"
+    updated = catalog.set_published(
+        title, "CVPR", 2024, "10.1109/cvpr52733.2024.02278", "https://doi.org/10.1109/X"
+    )
+    assert updated is not None and (updated.paper.venue, updated.paper.year) == ("CVPR", 2024)
+    assert catalog.set_published("No such paper", "CCS", 2024) is None
+    out = catalog.dumps()
+    entry = out[out.index("- title: 'CorruptEncoder") :].split("\n- title")[0]
+    assert entry.splitlines()[1:7] == [
+        "  section: attack.design.task-specific",
+        "  venue: CVPR",
+        "  year: 2024",
+        "  arxiv: '2211.08229'",
+        "  doi: 10.1109/cvpr52733.2024.02278",
+        "  links:",
+    ]
+    assert "    venue: https://doi.org/10.1109/X" in entry
+    assert "# kept: a maintainer's note" in out
+    assert len(out.splitlines()) == len(text.splitlines()) + 2  # doi and the venue link

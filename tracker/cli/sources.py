@@ -24,7 +24,8 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
     "names",
     multiple=True,
     metavar="NAME",
-    help="Run only this source (repeatable): arxiv-api, arxiv-listing or a feed's name.",
+    help="Run only this source (repeatable): arxiv-api, arxiv-listing, dblp, openreview or a "
+    "feed's name.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the new papers, one JSON per line.")
 @click.pass_obj
@@ -35,7 +36,8 @@ def fetch(
     names: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Fetch new papers from arXiv (API search and daily listing) and the configured feeds.
+    """Fetch new papers from arXiv (API search and daily listing), the configured venues (dblp,
+    OpenReview) and feeds.
 
     Merges the same paper found by several sources (a conference entry and its arXiv preprint
     become one record with the venue) and drops papers already in the catalog. Prints a
@@ -48,6 +50,8 @@ def fetch(
     2 for an invalid configuration or arguments.
 
     Example: tracker fetch --since 2026-01-16 --json > new.jsonl
+
+    Example: tracker fetch --source dblp --json   (new volumes of the venues in tracker.yaml)
     """
     from tracker.catalog import Catalog
     from tracker.identity import PaperIndex
