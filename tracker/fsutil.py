@@ -1,4 +1,5 @@
-"""Writing files so that a failure never leaves one half-written."""
+"""Reading files with an error that names them, and writing files so that a failure never leaves
+one half-written."""
 
 from __future__ import annotations
 
@@ -6,6 +7,18 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+
+from tracker.errors import InputError, TrackerError
+
+
+def read_text(path: Path, error: type[TrackerError] = InputError) -> str:
+    """The UTF-8 text of `path`; a missing or unreadable file raises `error` naming it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read {path}: {exc}") from None
 
 
 def write_files(files: Mapping[Path, str]) -> None:

@@ -30,6 +30,7 @@ import contextlib
 import contextvars
 import email.utils
 import io
+import json
 import socket
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -95,6 +96,17 @@ class HttpResponse:
     def content_type(self) -> str:
         """The media type without parameters, lower-cased (`application/rss+xml`), or ""."""
         return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+    def json(self, service: str) -> Any:
+        """The body as JSON; RetryableResponse (from a response check) when `service` answered
+        something else (an HTML error page, a cut-off body)."""
+        try:
+            return json.loads(self.content)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise RetryableResponse(
+                f"{service} answered something that is not JSON ({exc.__class__.__name__} at "
+                f"{short_url(self.url)})"
+            ) from None
 
 
 def host_key(url: str) -> str:

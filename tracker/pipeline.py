@@ -5,9 +5,9 @@ publishing a `Publisher` bound to a GitHub client. Without a publisher (or with 
 catalog changes go to the working tree instead of a pull request, and the pull request's title
 and body are returned for printing.
 
-Known papers are dropped before classifying: those in the catalog, those proposed in an open
-tracker pull request, and rejected ones (`catalog/rejected.yaml` plus what follows from closed
-tracker pull requests). Same-paper decisions are `tracker.identity`'s.
+Known papers are dropped before classifying (`tracker.catalog.known.Known`, the one place that
+decides): those in the catalog, those proposed in an open tracker pull request, and rejected
+ones (`catalog/rejected.yaml` plus what follows from closed tracker pull requests).
 """
 
 from __future__ import annotations
@@ -16,11 +16,15 @@ import datetime as dt
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from tracker.catalog.known import CATALOG as KNOWN_CATALOG
+from tracker.catalog.known import OPEN as KNOWN_OPEN
+from tracker.catalog.known import REJECTED as KNOWN_REJECTED
+from tracker.catalog.known import Known
 from tracker.catalog.rejected import (
     REJECTED_FILE,
     Rejection,
@@ -30,19 +34,18 @@ from tracker.catalog.rejected import (
 )
 from tracker.catalog.render import render_all
 from tracker.catalog.store import PAPERS_FILE, Catalog
-from tracker.catalog.volumes import VOLUMES_FILE, Volume, updated_volumes_text
+from tracker.catalog.volumes import VOLUMES_FILE, updated_volumes_text
 from tracker.classify.result import Classification
 from tracker.config import Config
 from tracker.errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
 from tracker.fsutil import write_files
-from tracker.identity import PaperIndex
 from tracker.paper import Paper
 from tracker.publish.block import PullState, proposed_item
 from tracker.publish.body import pr_body, pr_title
 from tracker.publish.publisher import Preparation, Published, Publisher
 from tracker.publish.state import branch_additions, derive_rejections, open_papers
 from tracker.selection import Proposal, RunStats, catalog_order, select
-from tracker.sources import FetchReport, Source, Status, default_window, fetch_all
+from tracker.sources import FetchReport, Source, default_window, fetch_all
 from tracker.sources.fetch import FetchProgress
 from tracker.venues import VenueLookups, VenueUpdate, venues_json
 
@@ -64,10 +67,6 @@ LOOKED_UP = (
     "{title_only} classified on their titles alone."
 )
 VENUES_UPDATED = "Published since listed: {count} catalog preprint(s) get their venue."
-
-KNOWN_CATALOG = "catalog"
-KNOWN_OPEN = "open"
-KNOWN_REJECTED = "rejected"
 
 
 class Classifier(Protocol):
@@ -115,59 +114,20 @@ class LazyClassifier:
         return self.model.classify(papers)
 
 
-@dataclass(frozen=True)
-class Fetched:
-    """What the sources gave.
-
-    Fields:
-        papers: the papers, merged across sources (known ones included: the pipeline drops
-            them and counts why).
-        per_source: records delivered by each source that did not fail.
-        failed: why each failed source failed.
-        warnings: what needs a look, per source that delivered (an empty weekday listing, a
-            search that found nothing); such a source still counts as working.
-        window: the days fetched (both included), when known.
-        volumes: venue volumes read (recorded in `catalog/volumes.yaml` by the pull request).
-    """
-
-    papers: Sequence[Paper]
-    per_source: dict[str, int] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
-    warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    window: tuple[dt.date, dt.date] | None = None
-    volumes: tuple[Volume, ...] = ()
-
-    @classmethod
-    def from_report(cls, report: FetchReport) -> Fetched:
-        """The outcome of `tracker.sources.fetch_all`."""
-        failed = {s.name: s.error or "failed" for s in report.sources if s.status is Status.FAILED}
-        working = [s for s in report.sources if s.name not in failed]
-        return cls(
-            papers=report.papers,
-            per_source={s.name: s.fetched for s in working},
-            failed=failed,
-            warnings={s.name: s.warnings for s in working if s.warnings},
-            window=(report.since, report.until),
-            volumes=report.volumes,
-        )
-
-
-# fetch(since, today): the papers announced from `since` (None: the sources' default window)
-# up to the run's date.
-Fetch = Callable[[dt.date | None, dt.date], Fetched]
+# fetch(since, today, known): the papers announced from `since` (None: the sources' default
+# window) up to the run's date, those `known` knows dropped and counted.
+Fetch = Callable[[dt.date | None, dt.date, Known], FetchReport]
 
 
 def source_fetch(
     config: Config, sources: Sequence[Source], progress: FetchProgress | None = None
 ) -> Fetch:
     """A `Fetch` over `sources`: `tracker.sources.fetch_all` for the window from `since` (or
-    the last `arxiv.lookback_days` days) to the run's date, nothing dropped as known (the
-    pipeline does that, against the catalog, open pull requests and rejections)."""
+    the last `arxiv.lookback_days` days) to the run's date."""
 
-    def fetch(since: dt.date | None, today: dt.date) -> Fetched:
+    def fetch(since: dt.date | None, today: dt.date, known: Known) -> FetchReport:
         default_since, until = default_window(config, today)
-        report = fetch_all(sources, since or default_since, until, None, progress)
-        return Fetched.from_report(report)
+        return fetch_all(sources, since or default_since, until, known, progress)
 
     return fetch
 
@@ -339,30 +299,28 @@ def _compute(
     derived = derive_rejections(pulls, catalog.index())  # type: ignore[arg-type]
     report.new_rejections = tuple(new_rejections(recorded, derived))
 
-    known: PaperIndex[str] = PaperIndex()
-    for entry in catalog.entries:
-        known.add(entry.paper, KNOWN_CATALOG)
     additions = {
         number: branch_additions(text, catalog.index(), catalog.taxonomy, f"#{number} papers.yaml")  # type: ignore[arg-type]
         for number, text in (prep.branch_papers if prep is not None else {}).items()
     }
-    for paper, _number in open_papers(pulls, additions):
-        known.add(paper, KNOWN_OPEN)
-    for rejection in (*recorded, *report.new_rejections):
-        known.add(rejection.as_paper(), KNOWN_REJECTED)
+    known = Known(
+        catalog=(entry.paper for entry in catalog.entries),
+        open_prs=(paper for paper, _number in open_papers(pulls, additions)),
+        rejected=(r.as_paper() for r in (*recorded, *report.new_rejections)),
+    )
 
     stats = report.stats
     stats.since = since
     stats.cap = config.bot.max_proposals
     stats.candidate_cap = config.bot.max_candidates
-    fetched = fetch(since, today)
-    stats.per_source = dict(fetched.per_source)
-    stats.failed_sources = dict(fetched.failed)
-    stats.source_warnings = dict(fetched.warnings)
-    stats.window = fetched.window
-    stats.fetched = len(fetched.papers)
-
-    candidates = _drop_known(stats, fetched.papers, known)
+    fetched = fetch(since, today, known)
+    stats.per_source = fetched.per_source
+    stats.failed_sources = fetched.failures
+    stats.source_warnings = fetched.warnings
+    stats.window = (fetched.since, fetched.until)
+    stats.fetched = fetched.merged
+    _count_known(stats, fetched.known_by, fetched.duplicates)
+    candidates = list(fetched.papers)
     if venues is not None:
         candidates = _borrow(report, venues, candidates, known)
         published = venues.find_published(catalog.entries)
@@ -430,35 +388,24 @@ def _compute(
     return local
 
 
-def _drop_known(stats: RunStats, papers: Sequence[Paper], known: PaperIndex[str]) -> list[Paper]:
-    """`papers` less the known ones and repeats, counting each kind in `stats`."""
-    out: list[Paper] = []
-    seen: PaperIndex[None] = PaperIndex()
-    for paper in papers:
-        why = known.find(paper)
-        if why == KNOWN_CATALOG:
-            stats.known_catalog += 1
-        elif why == KNOWN_OPEN:
-            stats.known_open += 1
-        elif why == KNOWN_REJECTED:
-            stats.known_rejected += 1
-        elif seen.find(paper) is not None:
-            stats.duplicates += 1
-        else:
-            seen.add(paper, None)
-            out.append(paper)
-    return out
+def _count_known(stats: RunStats, known_by: Mapping[str, int], duplicates: int) -> None:
+    stats.known_catalog += known_by.get(KNOWN_CATALOG, 0)
+    stats.known_open += known_by.get(KNOWN_OPEN, 0)
+    stats.known_rejected += known_by.get(KNOWN_REJECTED, 0)
+    stats.duplicates += duplicates
 
 
 def _borrow(
-    report: RunReport, venues: VenueLookups, candidates: list[Paper], known: PaperIndex[str]
+    report: RunReport, venues: VenueLookups, candidates: list[Paper], known: Known
 ) -> list[Paper]:
     """The candidates after the arXiv title look-up; a paper whose borrowed arXiv id makes it
     known (in the catalog, an open pull request or rejected under that id) is dropped."""
     borrowed = venues.borrow_abstracts(candidates)
     report.looked_up = (borrowed.looked_up, borrowed.found)
     report.notes.extend(borrowed.warnings)
-    out = _drop_known(report.stats, borrowed.papers, known)
+    sifted = known.sift(borrowed.papers)
+    _count_known(report.stats, sifted.known_by, sifted.duplicates)
+    out = sifted.new
     report.title_only = sum(1 for p in out if not p.abstract)
     return out
 

@@ -10,11 +10,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracker.catalog.store import Entry, is_valid_url, new_entry
+from tracker.catalog.store import Entry, new_entry
 from tracker.classify.result import TIER_ADDED, TIER_CANDIDATE, Classification, SectionScore
 from tracker.identity import paper_ids
-from tracker.paper import LINK_CODE, Paper
-from tracker.sources.hints import code_links, venue_hint
+from tracker.paper import Paper
 
 # Below this section probability the PR shows the runner-up sections too.
 LOW_CONFIDENCE = 0.6
@@ -179,25 +178,10 @@ def select(
 
 def make_entry(verdict: Classification, today: dt.date) -> Entry:
     """The catalog entry for a proposed paper (`tracker.catalog.store.new_entry`): its
-    predicted section and section confidence, added today; a venue an arXiv comment announces
-    ("Accepted at USENIX Security 2026") and a code link found in the abstract or comment, read
-    by `tracker.sources.hints`, when the record does not carry them already."""
-    return new_entry(
-        _with_hints(verdict.paper), verdict.section.id, verdict.section.probability, today
-    )
-
-
-def _with_hints(paper: Paper) -> Paper:
-    if not paper.venue or paper.venue.casefold() == "arxiv":
-        hint = venue_hint(paper.comment)
-        if hint is not None:
-            paper = paper.replace(venue=hint.venue, year=hint.year or paper.year)
-    known = paper.link(LINK_CODE)
-    if not (known and is_valid_url(known)):
-        found = code_links(paper.abstract, paper.comment).get(LINK_CODE)
-        if found:
-            paper = paper.replace(links={**paper.links, LINK_CODE: found})
-    return paper
+    predicted section and section confidence, added today. The venue an arXiv comment announces
+    and the code links of the abstract are the record's already: the sources read them, once
+    (`tracker.sources.arxiv_record`)."""
+    return new_entry(verdict.paper, verdict.section.id, verdict.section.probability, today)
 
 
 def catalog_order(proposals: Sequence[Proposal]) -> list[Entry]:

@@ -10,6 +10,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from tracker.errors import CatalogError, Problem, TrackerError
+from tracker.fsutil import read_text
 
 
 def _yaml() -> YAML:
@@ -22,13 +23,7 @@ def _yaml() -> YAML:
 
 def load_yaml(path: Path, error: type[TrackerError] = CatalogError) -> Any:
     """Parse `path` keeping comments and positions; a syntax error names the file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"cannot read {path}: {exc}") from None
-    return loads_yaml(text, str(path), error)
+    return loads_yaml(read_text(path, error), str(path), error)
 
 
 def loads_yaml(text: str, name: str, error: type[TrackerError] = CatalogError) -> Any:

@@ -22,7 +22,10 @@ from tracker.catalog.awesome import escape_markdown
 from tracker.catalog.rejected import HEADER, REASON_BY_HAND
 from tracker.catalog.store import Catalog
 from tracker.cli import bot as bot_cli
+from tracker.identity import parse_arxiv_id
+from tracker.paper import Paper
 from tracker.selection import make_entry, select
+from tracker.sources.arxiv_record import arxiv_paper
 
 
 def test_dry_run_is_the_default_without_a_token_and_writes_the_working_tree(
@@ -130,8 +133,28 @@ def test_the_token_is_not_printed_even_when_github_is_unreachable(
     assert TOKEN not in result.stdout + result.stderr
 
 
+def _as_listed(paper: Paper, comment: str | None = None) -> Paper:
+    """`paper` as the arXiv sources deliver it, with `comment`: through the one conversion of
+    arXiv metadata (`tracker.sources.arxiv_record`), where venue hints and code links are read."""
+    ident = parse_arxiv_id(paper.arxiv_id or "")
+    assert ident is not None
+    return arxiv_paper(
+        ident,
+        title=paper.title,
+        abstract=paper.abstract,
+        authors=paper.authors,
+        categories=paper.categories,
+        comment=comment,
+        journal_ref=None,
+        doi=None,
+        source="arxiv-listing",
+        announced=paper.announced,
+    )
+
+
 def test_entries_take_venue_hints_and_code_links_through_the_sources_hints() -> None:
-    paper = stream_papers()[1].replace(
+    paper = _as_listed(
+        stream_papers()[1],
         comment="Accepted at USENIX Security 2026. Code: https://github.com/acme/wm-kit.",
     )
     verdicts = oracle().classify([paper])
@@ -143,13 +166,17 @@ def test_entries_take_venue_hints_and_code_links_through_the_sources_hints() -> 
     }
     assert entry.section == "attack.secondary.transfer" and entry.confidence == 0.8
     assert entry.added == dt.date(2026, 3, 16) and entry.paper.abstract == ""
-    plain = make_entry(oracle().classify(stream_papers()[2:3])[0], dt.date(2026, 3, 16))
+    plain = make_entry(oracle().classify([_as_listed(stream_papers()[2])])[0], dt.date(2026, 3, 16))
     assert (plain.paper.venue, plain.paper.year) == ("arXiv", 2026)
     assert "code" not in plain.paper.links
-    from_abstract = make_entry(oracle().classify(stream_papers()[:1])[0], dt.date(2026, 3, 16))
+    from_abstract = make_entry(
+        oracle().classify([_as_listed(stream_papers()[0])])[0], dt.date(2026, 3, 16)
+    )
     assert from_abstract.paper.links["code"] == "https://anonymous.4open.science/r/anti-NSO-9874"
     unsure = make_entry(
-        oracle().classify([paper.replace(comment="Submitted to USENIX Security 2026")])[0],
+        oracle().classify(
+            [_as_listed(stream_papers()[1], comment="Submitted to USENIX Security 2026")]
+        )[0],
         dt.date(2026, 3, 16),
     )
     assert unsure.paper.venue == "arXiv"

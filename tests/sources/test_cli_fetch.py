@@ -110,6 +110,32 @@ def test_fetch_drops_papers_already_in_the_catalog(
     assert "2 fetched, 2 distinct after merging, 1 already known, 1 new." in result.stderr
 
 
+def test_fetch_drops_rejected_papers_as_tracker_run_does(
+    arxiv: tuple[LoopbackServer, dict[str, str]], seeded: Path
+) -> None:
+    """One decision of "known" (tracker.catalog.known): a paper blocked in rejected.yaml is not
+    new for `tracker fetch` either."""
+    server, env = arxiv
+    (seeded / "catalog" / "rejected.yaml").write_text(
+        "- title: Blocked by hand\n  arxiv: '2601.12345'\n  reason: by hand\n", "utf-8"
+    )
+    blocked = Paper(
+        title="A Fresh Paper on Model Hubs",
+        abstract="New.",
+        authors=("Ada Lovelace",),
+        arxiv_id="2601.12345",
+        categories=("cs.CR",),
+        announced=dt.date(2026, 1, 19),
+    )
+    server.route(
+        "/rss/cs.CR+cs.LG",
+        Reply(body=listing_rss([blocked], dt.date(2026, 1, 19), ("cs.CR", "cs.LG"))),
+    )
+    result = run_cli("fetch", *WINDOW, "--json", "--source", "arxiv-listing", env=env)
+    assert (result.exit_code, result.stdout) == (0, ""), result.stderr
+    assert "1 fetched, 1 distinct after merging, 1 already known, 0 new." in result.stderr
+
+
 def test_fetch_exits_3_when_some_sources_fail_and_uses_the_others(
     arxiv: tuple[LoopbackServer, dict[str, str]],
 ) -> None:

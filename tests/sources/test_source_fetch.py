@@ -12,9 +12,9 @@ import pytest
 from tests.servers import LoopbackServer, Reply
 from tests.servers.arxiv import ArxivApi, listing_rss
 from tests.sources.conftest import MakeHttp, fixture_bytes
+from tracker.catalog.known import Known
 from tracker.config import Config, FeedConfig, load_config
 from tracker.errors import ConfigError, InputError
-from tracker.identity import PaperIndex
 from tracker.paper import Paper
 from tracker.sources import Status, build_sources, fetch_all, merge_papers
 from tracker.sources.arxiv_api import ArxivApiSource
@@ -78,13 +78,14 @@ def test_papers_already_known_are_dropped(server: LoopbackServer, make_http: Mak
         title="Backdoor attacks on multi-modal contrastive learning", venue="arXiv", year=2026
     )
     by_id = Paper(title="Something else entirely", arxiv_id="2601.11210")
-    known: PaperIndex[str] = PaperIndex([(catalogued, "catalog"), (by_id, "catalog")])
+    known = Known(catalog=[catalogued, by_id])
     report = fetch_all(_sources(server, make_http), SINCE, UNTIL, known)
     titles = {p.title for p in report.papers}
     assert "Backdoor Attacks on Multi-modal Contrastive Learning" not in titles
     assert not any(p.arxiv_id == "2601.11210" for p in report.papers)
     assert report.known == 2
     assert len(report.papers) == report.merged - 2
+    assert report.known_by == {"catalog": 2}
 
 
 def test_one_failing_source_never_stops_the_others(

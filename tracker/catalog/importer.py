@@ -8,8 +8,8 @@ from pathlib import Path
 from tracker.catalog.awesome import parse_list
 from tracker.catalog.render import TEMPLATES_DIR
 from tracker.catalog.store import Catalog, Entry, duplicate_problems, new_catalog_text
-from tracker.errors import CatalogError, InputError
-from tracker.fsutil import write_files
+from tracker.errors import CatalogError
+from tracker.fsutil import read_text, write_files
 
 INTRO_TEMPLATE = "intro.zh.md"
 
@@ -30,12 +30,7 @@ def import_list(root: Path, source: Path, *, replace: bool = False) -> ImportRep
     list. The list's intro becomes the Chinese intro template when there is none yet. Any
     problem in the list raises CatalogError and nothing is written.
     """
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"file not found: {source}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {source}: {exc}") from None
+    text = read_text(source)
     catalog = Catalog.load(root, allow_missing=True)
     parsed = parse_list(text, str(source), catalog.taxonomy)
     problems = parsed.problems + duplicate_problems(parsed.entries, str(source))

@@ -16,6 +16,7 @@ from tracker.config import Config
 from tracker.errors import EXIT_OK
 
 if TYPE_CHECKING:
+    from tracker.http import HttpClient
     from tracker.pipeline import Classifier, Fetch, RunReport
     from tracker.sources.fetch import FetchProgress
     from tracker.venues import VenueLookups
@@ -45,18 +46,16 @@ def load_classifier(config: Config) -> Classifier:
 
 
 def collaborators(
-    config: Config, today: dt.date, progress: FetchProgress | None = None
+    config: Config, today: dt.date, http: HttpClient, progress: FetchProgress | None = None
 ) -> tuple[Fetch, Classifier, VenueLookups]:
     """The configured sources (as one fetch function), the trained classifier, loaded only
-    when a night has something to classify, and the venue look-ups (over the sources' HTTP
-    client). `today` is the run's date: the last day fetched, and the day an empty listing
+    when a night has something to classify, and the venue look-ups, all under the HTTP policy
+    `http`. `today` is the run's date: the last day fetched, and the day an empty listing
     without a date of its own is judged by."""
-    from tracker.http import HttpClient
     from tracker.pipeline import LazyClassifier, source_fetch
     from tracker.sources import build_sources
     from tracker.venues import build_venue_lookups
 
-    http = HttpClient.from_config(config.http)
     sources = build_sources(config, http=http, today=lambda: today)
     classifier = LazyClassifier(lambda: load_classifier(config))
     lookups = build_venue_lookups(config, http)
@@ -81,11 +80,11 @@ def run_job(
     from tracker.publish.publisher import Publisher, catalog_repo_path
 
     today = today or today_in(config)
-    fetch, classifier, lookups = collaborators(config, today, progress)
+    http = HttpClient.from_config(config.http)  # one policy for the sources and GitHub
+    fetch, classifier, lookups = collaborators(config, today, http, progress)
     configured = bool(config.github_token) and bool(config.bot.repository)
     publisher = None
     if configured:
-        http = HttpClient.from_config(config.http)
         client = GitHubClient.connect(config.bot, config.github_token, http=http)
         publisher = Publisher(client, config.bot, catalog_repo_path(config.catalog_dir))
     report = run(

@@ -40,10 +40,12 @@ def fetch(
     OpenReview) and feeds.
 
     Merges the same paper found by several sources (a conference entry and its arXiv preprint
-    become one record with the venue) and drops papers already in the catalog. Prints a
-    summary per source to stderr (status, fetched, new, errors, time) and, with --json, one
-    paper per line to stdout. --since backfills missed days (a weekend, a failed night)
-    through the API search; the daily listing only has the latest announcement.
+    become one record with the venue) and drops papers already known: in the catalog or
+    rejected in catalog/rejected.yaml (tracker run also knows the open tracker pull requests,
+    from GitHub). Prints a summary per source to stderr (status, fetched, new, errors, time)
+    and, with --json, one paper per line to stdout. --since backfills missed days (a weekend,
+    a failed night) through the API search; the daily listing only has the latest
+    announcement.
 
     Exit status: 0 when every source worked (warnings are printed, e.g. an empty weekday
     listing), 3 when some sources failed and the others' papers were used, 1 when all failed,
@@ -53,8 +55,7 @@ def fetch(
 
     Example: tracker fetch --source dblp --json   (new volumes of the venues in tracker.yaml)
     """
-    from tracker.catalog import Catalog
-    from tracker.identity import PaperIndex
+    from tracker.catalog.known import Known
     from tracker.sources import build_sources, default_window, fetch_all
 
     config = state.config
@@ -64,10 +65,10 @@ def fetch(
         raise InputError(f"--since {since_day} is after --until {until_day}")
     sources = build_sources(config, only=names or None)
     if config.catalog_dir.exists():
-        known: PaperIndex[Any] = Catalog.load(config.catalog_dir, allow_missing=True).index()
+        known = Known.in_folder(config.catalog_dir)
     else:
         click.echo(f"No catalog at {config.catalog_dir}: no paper is dropped as known.", err=True)
-        known = PaperIndex()
+        known = Known()
 
     with ProgressDisplay([s.name for s in sources]) as display:
         report = fetch_all(sources, since_day, until_day, known, display.update)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 from urllib3.exceptions import MaxRetryError
+from urllib3.util.retry import Retry
 
 from tracker.config import BotConfig, Secret
 from tracker.errors import ConfigError, TrackerError
@@ -211,7 +212,7 @@ class GitHubClient:
         from github import GithubException
 
         rate_waits = 0
-        retry = self.http.retry()  # counts and spaces the re-sends of content-addressed writes
+        resend = _Resend(self.http.retry(), self._sleep)  # content-addressed writes only
         while True:
             try:
                 return fn()
@@ -222,14 +223,8 @@ class GitHubClient:
                     self._wait_for_rate_limit(what, wait, rate_waits)
                     continue
                 if exc.status in RETRY_STATUSES or exc.status >= 500:
-                    if kind is Kind.SAFE_WRITE:
-                        try:
-                            retry = retry.increment(error=exc)
-                        except MaxRetryError:
-                            pass
-                        else:
-                            self._sleep(retry.get_backoff_time())
-                            continue
+                    if kind is Kind.SAFE_WRITE and resend.again(exc):
+                        continue
                     if kind is Kind.WRITE:
                         raise AmbiguousWriteError(
                             f"{what}: GitHub answered {exc.status}; the write may have happened",
@@ -237,14 +232,8 @@ class GitHubClient:
                         ) from None
                 raise self._error(what, exc) from None
             except requests.exceptions.RequestException as exc:
-                if kind is Kind.SAFE_WRITE:
-                    try:
-                        retry = retry.increment(error=exc)
-                    except MaxRetryError:
-                        pass
-                    else:
-                        self._sleep(retry.get_backoff_time())
-                        continue
+                if kind is Kind.SAFE_WRITE and resend.again(exc):
+                    continue
                 reason = _network_reason(exc)
                 if kind is Kind.WRITE:
                     raise AmbiguousWriteError(
@@ -514,6 +503,23 @@ class GitHubClient:
             self._r.get_pull(number).add_to_labels(name)
 
         self.call(f"labelling #{number}", Kind.SAFE_WRITE, post)
+
+
+class _Resend:
+    """Re-sends of one content-addressed write, counted and spaced by the HTTP policy's Retry."""
+
+    def __init__(self, retry: Retry, sleep: Callable[[float], None]) -> None:
+        self.retry = retry
+        self.sleep = sleep
+
+    def again(self, error: Exception) -> bool:
+        """Whether to send again after `error`; waits the backoff first."""
+        try:
+            self.retry = self.retry.increment(error=error)
+        except MaxRetryError:
+            return False
+        self.sleep(self.retry.get_backoff_time())
+        return True
 
 
 def _pull_info(p: Any) -> PullInfo:

@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tracker.catalog.volumes import Volume, VolumesRead
-from tracker.http import HttpClient, HttpResponse, RetryableResponse, short_url
+from tracker.http import HttpClient, HttpResponse, RetryableResponse
 from tracker.identity import doi_from_url, normalize_doi
 from tracker.paper import LINK_ABS, Paper
 from tracker.sources.base import Progress, Source, SourceResult, no_progress
@@ -197,13 +196,7 @@ class _PageCheck:
         self.hits: list[Mapping[str, Any]] | None = None
 
     def __call__(self, response: HttpResponse) -> None:
-        try:
-            data = json.loads(response.content)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise RetryableResponse(
-                f"dblp answered something that is not JSON ({exc.__class__.__name__} at "
-                f"{short_url(response.url)})"
-            ) from None
+        data = response.json("dblp")
         hits = data.get("result", {}).get("hits") if isinstance(data, dict) else None
         if not isinstance(hits, dict) or "@total" not in hits:
             raise RetryableResponse("dblp's answer has no result.hits.@total")

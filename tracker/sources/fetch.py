@@ -1,7 +1,8 @@
 """Run the configured sources, isolate their failures, merge what they found, drop what is known.
 
-`fetch_all` is what `tracker fetch` and `tracker run` call. It never prints: progress goes to
-the callback it is given, and the outcome comes back as a `FetchReport`.
+`fetch_all` is what `tracker fetch` and `tracker run` call; what counts as known is decided by
+the `tracker.catalog.known.Known` they pass. It never prints: progress goes to the callback it
+is given, and the outcome comes back as a `FetchReport`.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from tracker.catalog.known import Known
 from tracker.catalog.volumes import Volume, load_volumes
 from tracker.config import Config
 from tracker.errors import ConfigError, InputError, SourceError
@@ -78,7 +79,8 @@ class FetchReport:
         sources: one report per source, in the order they ran.
         papers: the new papers: merged across sources, not already known.
         merged: distinct papers after merging, known ones included.
-        known: papers dropped because the known index had them.
+        known_by: papers dropped as known, by reason (`tracker.catalog.known.REASONS`).
+        duplicates: merged records that were still the same paper as an earlier one.
         volumes: the venue volumes the sources read (for `catalog/volumes.yaml`).
     """
 
@@ -87,8 +89,31 @@ class FetchReport:
     sources: tuple[SourceReport, ...]
     papers: tuple[Paper, ...] = ()
     merged: int = 0
-    known: int = 0
+    known_by: Mapping[str, int] = field(default_factory=dict)
+    duplicates: int = 0
     volumes: tuple[Volume, ...] = ()
+
+    @property
+    def known(self) -> int:
+        """Papers dropped as known or duplicate: `merged` minus the new ones."""
+        return self.merged - len(self.papers)
+
+    @property
+    def per_source(self) -> dict[str, int]:
+        """Records delivered by each source that did not fail."""
+        return {s.name: s.fetched for s in self.sources if s.status is not Status.FAILED}
+
+    @property
+    def failures(self) -> dict[str, str]:
+        """Why each failed source failed."""
+        return {s.name: s.error or "failed" for s in self.failed}
+
+    @property
+    def warnings(self) -> dict[str, tuple[str, ...]]:
+        """What needs a look, for each source that delivered with warnings."""
+        return {
+            s.name: s.warnings for s in self.sources if s.status is not Status.FAILED and s.warnings
+        }
 
     @property
     def failed(self) -> tuple[SourceReport, ...]:
@@ -106,13 +131,13 @@ def fetch_all(
     sources: Sequence[Source],
     since: dt.date,
     until: dt.date,
-    known: PaperIndex[Any] | None = None,
+    known: Known | None = None,
     progress: FetchProgress | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
 ) -> FetchReport:
     """Run `sources` one after the other for the window, merge their papers and drop the ones
-    `known` already has (the catalog's index, plus whatever the caller has seen before).
+    `known` knows (the catalog, open tracker pull requests, rejections: see `Known`).
 
     A source that raises never stops the others: its report says `failed` with the reason.
     """
@@ -154,15 +179,13 @@ def fetch_all(
         tell(len(result.papers), len(result.papers), "done")
 
     merged, contributors = _merge((name, p) for name, result in results for p in result.papers)
-    known = known if known is not None else PaperIndex()
-    new_papers: list[Paper] = []
+    sifted = (known if known is not None else Known()).sift(merged)
+    new = {id(p) for p in sifted.new}
     new_by_source: dict[str, int] = {}
     for paper, names in zip(merged, contributors, strict=True):
-        if known.find(paper) is not None:
-            continue
-        new_papers.append(paper)
-        for name in names:
-            new_by_source[name] = new_by_source.get(name, 0) + 1
+        if id(paper) in new:
+            for name in names:
+                new_by_source[name] = new_by_source.get(name, 0) + 1
     reports = tuple(
         r if r.status is Status.FAILED else dataclasses.replace(r, new=new_by_source.get(r.name, 0))
         for r in partial
@@ -171,9 +194,10 @@ def fetch_all(
         since,
         until,
         reports,
-        tuple(new_papers),
+        tuple(sifted.new),
         merged=len(merged),
-        known=len(merged) - len(new_papers),
+        known_by=sifted.known_by,
+        duplicates=sifted.duplicates,
         volumes=tuple(v for _name, result in results for v in result.volumes),
     )
 

@@ -19,12 +19,11 @@ the source fails for the night and says so).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.http import HttpClient, HttpResponse, RetryableResponse, short_url
+from tracker.http import HttpClient, HttpResponse, RetryableResponse
 from tracker.paper import LINK_ABS, LINK_PDF, Paper
 from tracker.sources.base import Progress, Source, SourceResult, no_progress
 from tracker.sources.hints import code_links
@@ -113,13 +112,7 @@ class _PageCheck:
         self.notes: list[Mapping[str, Any]] = []
 
     def __call__(self, response: HttpResponse) -> None:
-        try:
-            data = json.loads(response.content)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise RetryableResponse(
-                f"OpenReview answered something that is not JSON ({exc.__class__.__name__} at "
-                f"{short_url(response.url)})"
-            ) from None
+        data = response.json("OpenReview")
         notes = data.get("notes") if isinstance(data, dict) else None
         if not isinstance(notes, list):
             raise RetryableResponse("OpenReview's answer has no list of notes")
