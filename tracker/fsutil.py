@@ -45,3 +45,17 @@ def write_files(files: Mapping[Path, str]) -> None:
 def write_text(path: Path, text: str) -> None:
     """Atomically replace `path` with `text`."""
     write_files({path: text})
+
+
+def write_checkout(files: Mapping[str, str], folder: str, root: Path) -> Path:
+    """Write the files under repository folder `folder` (repository path -> text, as read from
+    GitHub) below `root`, all or none, and return `root`: a scratch checkout of that folder."""
+    prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
+    write_files(
+        {
+            root / path[len(prefix) :]: text
+            for path, text in files.items()
+            if path.startswith(prefix)
+        }
+    )
+    return root

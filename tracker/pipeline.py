@@ -38,7 +38,7 @@ from tracker.catalog.volumes import VOLUMES_FILE, updated_volumes_text
 from tracker.classify.result import Classification
 from tracker.config import Config
 from tracker.errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
-from tracker.fsutil import write_files
+from tracker.fsutil import write_checkout, write_files
 from tracker.paper import Paper
 from tracker.publish.block import PullState, proposed_item
 from tracker.publish.body import pr_body, pr_title
@@ -246,7 +246,7 @@ def run(
     with tempfile.TemporaryDirectory(prefix="tracker-catalog-") as scratch:
         if prep is not None and not report.dry_run:
             assert publisher is not None
-            root = _materialise(prep.catalog_files, publisher.catalog_path, Path(scratch))
+            root = write_checkout(prep.catalog_files, publisher.catalog_path, Path(scratch))
             repo_folder = publisher.catalog_path
         else:
             root = config.catalog_dir
@@ -408,14 +408,3 @@ def _borrow(
     out = sifted.new
     report.title_only = sum(1 for p in out if not p.abstract)
     return out
-
-
-def _materialise(files: dict[str, str], folder: str, scratch: Path) -> Path:
-    """Write the catalog files read from GitHub (repository paths) under `scratch`."""
-    prefix = f"{folder}/" if folder else ""
-    out = {}
-    for path, text in files.items():
-        if path.startswith(prefix):
-            out[scratch / path[len(prefix) :]] = text
-    write_files(out)
-    return scratch

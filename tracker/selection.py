@@ -184,6 +184,13 @@ def make_entry(verdict: Classification, today: dt.date) -> Entry:
     return new_entry(verdict.paper, verdict.section.id, verdict.section.probability, today)
 
 
+def entry_for(paper: Paper, section: str, confidence: float | None, today: dt.date) -> Entry:
+    """The catalog entry for `paper` under `section` (see `make_entry`), for a paper a
+    maintainer adds too; `confidence` None when no classifier chose the section."""
+    entry = new_entry(paper, section, confidence or 0.0, today)
+    return entry if confidence is not None else dataclasses.replace(entry, confidence=None)
+
+
 def catalog_order(proposals: Sequence[Proposal]) -> list[Entry]:
     """Entries of the added tier in the order they are added: each goes after the last entry of
     its section, so within a section the most relevant comes first."""

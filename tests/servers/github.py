@@ -12,8 +12,13 @@ connection dropped or a response delayed after the work (the client sees a timeo
 rate limit (403, `X-RateLimit-Remaining: 0`), a secondary one (429 with `Retry-After`), or a
 race: someone else acts just before the request is handled.
 
+Pull requests have their conversation as GitHub's REST API speaks it: issue comments (listed,
+created), reactions on them (creating one that exists answers 200 with it, as GitHub does),
+a collaborator's permission (`collaborators`: login -> role; everyone else has none) and body
+edits (PATCH).
+
 Test helpers act as the humans do: `push_commit` (a maintainer pushes to a branch),
-`close_pull`, `merge_pull`, `file_at`.
+`close_pull`, `merge_pull`, `file_at`, `add_comment`, `edit_body`, `tick`.
 """
 
 from __future__ import annotations
@@ -77,6 +82,31 @@ class Pull:
 
 
 @dataclass
+class Comment:
+    """A comment on an issue or pull request (its conversation tab)."""
+
+    id: int
+    number: int  # the issue or pull request
+    user: str
+    body: str
+    created_at: str
+    updated_at: str
+    reactions: list[tuple[int, str, str]] = field(default_factory=list)  # (id, login, content)
+
+
+# What GET .../collaborators/{user}/permission answers as `permission` for a role: GitHub maps
+# maintain to write and triage to read in this legacy field (role_name keeps the role).
+PERMISSION_OF_ROLE = {
+    "admin": "admin",
+    "maintain": "write",
+    "write": "write",
+    "triage": "read",
+    "read": "read",
+}
+REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes")
+
+
+@dataclass
 class Fault:
     """One injected failure: the next request matching `method` and `path` (a regex searched
     in the path after the API prefix) fails as `kind`."""
@@ -122,6 +152,8 @@ class GitHubServer:
         self.refs: dict[str, str] = {}  # "refs/heads/main" -> commit sha
         self.pulls: list[Pull] = []
         self.labels: dict[str, dict[str, Any]] = {}
+        self.comments: list[Comment] = []
+        self.collaborators: dict[str, str] = {owner: "admin"}  # login -> role
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str, int]] = []  # (method, path, status)
         self.bodies: list[tuple[str, str, Any]] = []  # (method, path, parsed JSON body)
@@ -239,6 +271,44 @@ class GitHubServer:
         with self._lock:
             source = self.refs[f"refs/heads/{from_branch or self.default_branch}"]
             self.refs[f"refs/heads/{branch}"] = source
+
+    def add_comment(self, number: int, user: str, body: str) -> Comment:
+        """`user` comments on issue or pull request `number`."""
+        with self._lock:
+            self._next_id += 1
+            now = self._now_iso()
+            comment = Comment(self._next_id, number, user, body, now, now)
+            self.comments.append(comment)
+            return comment
+
+    def edit_body(self, number: int, body: str) -> None:
+        """A maintainer edits the pull request's description in the browser (CRLF lines)."""
+        with self._lock:
+            pull = self._pull(number)
+            assert pull is not None
+            pull.body = body.replace("\r\n", "\n").replace("\n", "\r\n")
+            pull.updated_at = self._now_iso()
+
+    def tick(self, number: int, key: str, ticked: bool = True) -> None:
+        """A maintainer clicks the checkbox of the task-list line naming `key`."""
+        with self._lock:
+            pull = self._pull(number)
+            assert pull is not None
+            before, after = ("- [ ] ", "- [x] ") if ticked else ("- [x] ", "- [ ] ")
+            lines = pull.body.replace("\r\n", "\n").split("\n")
+            hits = [i for i, ln in enumerate(lines) if ln.startswith(f"{before}[{key}](")]
+            assert hits, f"no {before!r} line for {key}"
+            lines[hits[0]] = after + lines[hits[0]][len(before) :]
+        self.edit_body(number, "\n".join(lines))
+
+    def reactions(self, comment: int) -> list[tuple[str, str]]:
+        """(login, content) of each reaction on `comment`."""
+        found = next(c for c in self.comments if c.id == comment)
+        return [(login, content) for _, login, content in found.reactions]
+
+    def replies(self, number: int) -> list[Comment]:
+        """The comments the bot wrote on `number`."""
+        return [c for c in self.comments if c.number == number and c.user == BOT_LOGIN]
 
     def close_pull(self, number: int) -> None:
         with self._lock:
@@ -464,6 +534,41 @@ class GitHubServer:
             "truncated": False,
         }
 
+    def comment_json(self, comment: Comment) -> dict[str, Any]:
+        counts = {r: 0 for r in REACTIONS}
+        for _, _, content in comment.reactions:
+            counts[content] += 1
+        url = self._api(f"/issues/comments/{comment.id}")
+        return {
+            "url": url,
+            "html_url": f"{self.root}/{self.full_name}/pull/{comment.number}"
+            f"#issuecomment-{comment.id}",
+            "issue_url": self._api(f"/issues/{comment.number}"),
+            "id": comment.id,
+            "node_id": f"IC_kwDOA{comment.id:08d}",
+            "user": self._user(comment.user),
+            "created_at": comment.created_at,
+            "updated_at": comment.updated_at,
+            "author_association": "MEMBER" if comment.user in self.collaborators else "NONE",
+            "body": comment.body,
+            "reactions": {
+                "url": url + "/reactions",
+                "total_count": len(comment.reactions),
+                **counts,
+            },
+            "performed_via_github_app": None,
+        }
+
+    def _reaction_json(self, reaction: tuple[int, str, str]) -> dict[str, Any]:
+        ident, login, content = reaction
+        return {
+            "id": ident,
+            "node_id": f"REA_lADOA{ident:08d}",
+            "user": self._user(login),
+            "content": content,
+            "created_at": self._now_iso(),
+        }
+
     def _label_json(self, name: str) -> dict[str, Any]:
         label = self.labels[name]
         return {
@@ -560,6 +665,13 @@ class GitHubServer:
             ("GET", r"/labels/(?P<name>[^/]+)", self._get_label),
             ("POST", r"/labels", self._create_label),
             ("POST", r"/issues/(?P<number>\d+)/labels", self._add_labels),
+            ("GET", r"/issues/(?P<number>\d+)", self._get_issue),
+            ("GET", r"/issues/(?P<number>\d+)/comments", self._list_comments),
+            ("POST", r"/issues/(?P<number>\d+)/comments", self._create_comment),
+            ("GET", r"/issues/comments/(?P<ident>\d+)", self._get_comment),
+            ("GET", r"/issues/comments/(?P<ident>\d+)/reactions", self._list_reactions),
+            ("POST", r"/issues/comments/(?P<ident>\d+)/reactions", self._create_reaction),
+            ("GET", r"/collaborators/(?P<login>[^/]+)/permission", self._permission),
         ]
         for verb, pattern, handler in routes:
             m = re.fullmatch(pattern, sub)
@@ -792,6 +904,23 @@ class GitHubServer:
         pull = self._pull(int(number))
         if pull is None:
             return _not_found("pulls/pulls#update-a-pull-request")
+        if len(str(body.get("body") or "")) > 65536:
+            return _Reply(
+                422,
+                {
+                    "message": "Validation Failed",
+                    "errors": [
+                        {
+                            "resource": "Issue",
+                            "code": "custom",
+                            "field": "body",
+                            "message": "body is too long (maximum is 65536 characters)",
+                        }
+                    ],
+                    "documentation_url": f"{DOCS}/pulls/pulls#update-a-pull-request",
+                    "status": "422",
+                },
+            )
         for key in ("title", "body"):
             if key in body:
                 setattr(pull, key, body[key])
@@ -837,6 +966,130 @@ class GitHubServer:
             if name not in pull.labels:
                 pull.labels.append(name)
         return _Reply(200, [self._label_json(n) for n in pull.labels])
+
+    def issue_json(self, pull: Pull) -> dict[str, Any]:
+        """A pull request as the issues API shows it (every pull request is an issue)."""
+        n = pull.number
+        return {
+            "url": self._api(f"/issues/{n}"),
+            "repository_url": self._api(""),
+            "comments_url": self._api(f"/issues/{n}/comments"),
+            "html_url": f"{self.root}/{self.full_name}/pull/{n}",
+            "id": 200000 + n,
+            "node_id": f"PR_kwDOA{n:05d}",
+            "number": n,
+            "title": pull.title,
+            "user": self._user(pull.user),
+            "labels": [self._label_json(name) for name in pull.labels if name in self.labels],
+            "state": pull.state,
+            "locked": False,
+            "comments": sum(1 for c in self.comments if c.number == n),
+            "created_at": pull.created_at,
+            "updated_at": pull.updated_at,
+            "closed_at": pull.closed_at,
+            "author_association": "NONE",
+            "body": pull.body,
+            "pull_request": {
+                "url": self._api(f"/pulls/{n}"),
+                "html_url": f"{self.root}/{self.full_name}/pull/{n}",
+                "merged_at": pull.merged_at,
+            },
+        }
+
+    def _get_issue(self, number: str, **_: Any) -> _Reply:
+        pull = self._pull(int(number))
+        if pull is None:
+            return _not_found("issues/issues#get-an-issue")
+        return _Reply(200, self.issue_json(pull))
+
+    def _list_comments(self, number: str, query: dict[str, list[str]], **_: Any) -> _Reply:
+        if self._pull(int(number)) is None:
+            return _not_found("issues/comments#list-issue-comments")
+        since = (query.get("since") or [""])[0]
+        found = [
+            self.comment_json(c)
+            for c in sorted(self.comments, key=lambda c: c.id)
+            if c.number == int(number) and c.updated_at >= since
+        ]
+        return self._paginate(found, query, f"/issues/{number}/comments")
+
+    def _create_comment(self, number: str, body: Any, **_: Any) -> _Reply:
+        if self._pull(int(number)) is None:
+            return _not_found("issues/comments#create-an-issue-comment")
+        text = body.get("body") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text:
+            return _invalid('Invalid request.\n\n"body" wasn\'t supplied.', "issues/comments")
+        if len(text) > 65536:
+            return _Reply(
+                422,
+                {
+                    "message": "Validation Failed",
+                    "errors": [
+                        {
+                            "resource": "IssueComment",
+                            "code": "custom",
+                            "field": "body",
+                            "message": "body is too long (maximum is 65536 characters)",
+                        }
+                    ],
+                    "documentation_url": f"{DOCS}/issues/comments#create-an-issue-comment",
+                    "status": "422",
+                },
+            )
+        comment = self.add_comment(int(number), BOT_LOGIN, text)
+        return _Reply(
+            201,
+            self.comment_json(comment),
+            {"Location": self._api(f"/issues/comments/{comment.id}")},
+        )
+
+    def _comment(self, ident: str) -> Comment | None:
+        return next((c for c in self.comments if c.id == int(ident)), None)
+
+    def _get_comment(self, ident: str, **_: Any) -> _Reply:
+        comment = self._comment(ident)
+        if comment is None:
+            return _not_found("issues/comments#get-an-issue-comment")
+        return _Reply(200, self.comment_json(comment))
+
+    def _list_reactions(self, ident: str, query: dict[str, list[str]], **_: Any) -> _Reply:
+        comment = self._comment(ident)
+        if comment is None:
+            return _not_found("reactions/reactions#list-reactions-for-an-issue-comment")
+        content = (query.get("content") or [None])[0]
+        found = [self._reaction_json(r) for r in comment.reactions if content in (None, r[2])]
+        return self._paginate(found, query, f"/issues/comments/{ident}/reactions")
+
+    def _create_reaction(self, ident: str, body: Any, **_: Any) -> _Reply:
+        comment = self._comment(ident)
+        if comment is None:
+            return _not_found("reactions/reactions#create-reaction-for-an-issue-comment")
+        content = body.get("content") if isinstance(body, dict) else None
+        if content not in REACTIONS:
+            return _invalid(
+                "Validation Failed", "reactions/reactions#create-reaction-for-an-issue-comment"
+            )
+        for reaction in comment.reactions:  # one reaction of a kind per user: the existing one
+            if reaction[1] == BOT_LOGIN and reaction[2] == content:
+                return _Reply(200, self._reaction_json(reaction))
+        self._next_id += 1
+        reaction = (self._next_id, BOT_LOGIN, str(content))
+        comment.reactions.append(reaction)
+        return _Reply(201, self._reaction_json(reaction))
+
+    def _permission(self, login: str, **_: Any) -> _Reply:
+        role = self.collaborators.get(login)
+        return _Reply(
+            200,
+            {
+                "permission": PERMISSION_OF_ROLE.get(role or "", "none"),
+                "role_name": role or "none",
+                "user": {
+                    **self._user(login),
+                    "permissions": {"push": role in ("admin", "maintain", "write")},
+                },
+            },
+        )
 
     def _paginate(self, items: list[Any], query: dict[str, list[str]], path: str) -> _Reply:
         per_page = int((query.get("per_page") or ["30"])[0])

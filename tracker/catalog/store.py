@@ -232,6 +232,39 @@ class Catalog:
             return self.entries[i]
         return None
 
+    def remove(self, paper: Paper) -> Entry | None:
+        """Remove the entry of `paper` (the same paper by `tracker.identity`); returns it, or
+        None when the catalog does not list it."""
+        i = self._position(paper)
+        if i is None:
+            return None
+        del self._doc[i]
+        return self.entries.pop(i)
+
+    def move(self, paper: Paper, section: str) -> Entry | None:
+        """Move the entry of `paper` to leaf `section`, after that section's last entry (as an
+        added one would go); returns the moved entry, or None when the catalog does not list
+        the paper. Raises CatalogError for a section that is not a leaf."""
+        leaf_order = self.taxonomy.leaf_order()
+        if section not in leaf_order:
+            raise CatalogError(f"unknown section '{section}'")
+        i = self._position(paper)
+        if i is None:
+            return None
+        if self.entries[i].section == section:
+            return self.entries[i]
+        item = self._doc.pop(i)
+        entry = replace(self.entries.pop(i), section=section)
+        item["section"] = section
+        position = self._insert_position(section, leaf_order)
+        self._doc.insert(position, item)
+        self.entries.insert(position, entry)
+        return entry
+
+    def _position(self, paper: Paper) -> int | None:
+        index: PaperIndex[int] = PaperIndex((e.paper, i) for i, e in enumerate(self.entries))
+        return index.find(paper)
+
     def _insert_position(self, section: str, leaf_order: dict[str, int]) -> int:
         rank = leaf_order[section]
         last_same = [i for i, e in enumerate(self.entries) if e.section == section]

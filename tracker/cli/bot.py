@@ -13,11 +13,15 @@ import click
 
 from tracker.cli import State, main, warn
 from tracker.config import Config
-from tracker.errors import EXIT_OK
+from tracker.errors import EXIT_FAILURE, EXIT_OK
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from tracker.http import HttpClient
+    from tracker.paper import Paper
     from tracker.pipeline import Classifier, Fetch, RunReport
+    from tracker.publish.review import Reviewer
     from tracker.sources.fetch import FetchProgress
     from tracker.venues import VenueLookups
 
@@ -26,6 +30,7 @@ NO_TOKEN = (
     "GITHUB_REPOSITORY): dry run."
 )
 DRY_RUN_HEADER = "--- pull request (dry run) ---"
+NO_OPEN_PULLS = "No open tracker pull requests."
 
 
 def today_in(config: Config) -> dt.date:
@@ -101,6 +106,43 @@ def run_job(
     if not configured:
         report.notes.insert(0, NO_TOKEN)
     return report
+
+
+def make_reviewer(config: Config) -> Reviewer:
+    """A Reviewer on the configured repository: papers added by id are looked up through the
+    arXiv API source, and classified (for their section) by the trained model, loaded only
+    when such a paper needs it."""
+    from tracker.errors import ConfigError
+    from tracker.http import HttpClient
+    from tracker.pipeline import LazyClassifier
+    from tracker.publish.github import GitHubClient
+    from tracker.publish.publisher import catalog_repo_path
+    from tracker.publish.review import Reviewer
+    from tracker.sources import build_sources
+    from tracker.sources.arxiv_api import NAME as ARXIV_API
+    from tracker.sources.arxiv_api import ArxivApiSource
+
+    if not config.github_token or not config.bot.repository:
+        raise ConfigError(
+            "tracker review needs a GitHub token and repository",
+            hint="set GITHUB_TOKEN (or TRACKER_GITHUB_TOKEN) and GITHUB_REPOSITORY",
+        )
+    http = HttpClient.from_config(config.http)
+    client = GitHubClient.connect(config.bot, config.github_token, http=http)
+    classifier = LazyClassifier(lambda: load_classifier(config))
+
+    def lookup(ids: Sequence[str]) -> Sequence[Paper]:
+        (source,) = build_sources(config, http=http, only=[ARXIV_API])
+        assert isinstance(source, ArxivApiSource)
+        return source.lookup(ids).papers
+
+    return Reviewer(
+        client,
+        config.bot,
+        catalog_repo_path(config.catalog_dir),
+        lookup=lookup,
+        classify=classifier.classify,
+    )
 
 
 def _date(value: dt.datetime | None) -> dt.date | None:
@@ -225,3 +267,38 @@ def schedule(state: State, once: bool) -> None:
     finally:
         logger.removeHandler(handler)
     sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.option(
+    "--pr",
+    "number",
+    type=click.IntRange(min=1),
+    help="Review only this pull request (default: every open tracker pull request).",
+)
+@click.pass_obj
+def review(state: State, number: int | None) -> None:
+    """Apply maintainers' decisions to open tracker pull requests: ticked and unticked boxes
+    in the description, and `/tracker add ID [SECTION]`, `/tracker drop ID` and
+    `/tracker move ID SECTION` comments from people with write access. Each review that changes
+    papers.yaml is one new commit on the pull request's branch (papers.yaml and the rendered
+    lists); each comment with commands gets a reaction, refused commands one reply saying why;
+    then the description shows the new state. A rerun with nothing new changes nothing.
+
+    Needs GITHUB_TOKEN (or TRACKER_GITHUB_TOKEN) and GITHUB_REPOSITORY. Exit status: 0 when
+    every review worked, 1 when one failed (the others still ran).
+
+    Example: tracker review --pr 12
+    """
+    config = state.config
+    reviewer = make_reviewer(config)
+    numbers = [number] if number else reviewer.open_pulls()
+    failed = False
+    for n in numbers:
+        report = reviewer.review(n)
+        failed = failed or report.failed
+        for line in report.summary():
+            click.echo(line, err=True)
+    if not numbers:
+        click.echo(NO_OPEN_PULLS, err=True)
+    sys.exit(EXIT_FAILURE if failed else EXIT_OK)

@@ -119,6 +119,22 @@ class PullInfo:
     url: str
     created_at: dt.datetime | None
     closed_at: dt.datetime | None
+    author: str = ""  # who opened it (for tracker pull requests: the bot's own login)
+
+
+@dataclass(frozen=True)
+class CommentInfo:
+    """A comment in a pull request's conversation."""
+
+    id: int
+    author: str
+    author_is_bot: bool  # GitHub's user type "Bot" (apps, github-actions)
+    body: str
+    url: str
+
+
+class BranchMovedError(GitHubError):
+    """The branch is no longer where the caller read it: someone pushed meanwhile."""
 
 
 class GitHubClient:
@@ -387,6 +403,52 @@ class GitHubClient:
 
         return self.call("listing pull requests", Kind.READ, get)
 
+    def pull(self, number: int) -> PullInfo:
+        """Pull request `number` as GitHub has it now."""
+        return self.call(
+            f"reading pull request #{number}",
+            Kind.READ,
+            lambda: _pull_info(self._r.get_pull(number)),
+        )
+
+    def comments(self, number: int, after: int = 0, limit: int = 1000) -> list[CommentInfo]:
+        """The comments of pull request `number` with an id above `after`, oldest first, at
+        most `limit` of them (the rest wait for the next run)."""
+
+        def get() -> list[CommentInfo]:
+            out = []
+            for c in self._r.get_issue(number).get_comments():
+                if c.id <= after:
+                    continue
+                user = c.user
+                out.append(
+                    CommentInfo(
+                        id=c.id,
+                        author=user.login if user is not None else "",
+                        author_is_bot=user is not None and user.type == "Bot",
+                        body=c.body or "",
+                        url=c.html_url or "",
+                    )
+                )
+                if len(out) >= limit:
+                    break
+            return out
+
+        return self.call(f"listing the comments of #{number}", Kind.READ, get)
+
+    def permission(self, login: str) -> str:
+        """`login`'s permission on the repository as GitHub's collaborator-permission API says:
+        "admin", "write", "read" or "none" ("none" too for a user GitHub does not know)."""
+        from github import UnknownObjectException
+
+        def get() -> str:
+            try:
+                return str(self._r.get_collaborator_permission(login))
+            except UnknownObjectException:
+                return "none"
+
+        return self.call(f"reading {login}'s permission", Kind.READ, get)
+
     def branches(self, prefix: str) -> dict[str, str]:
         """Branch name -> head commit, for every branch whose name starts with `prefix`."""
 
@@ -451,6 +513,53 @@ class GitHubClient:
             f"updating branch {branch}",
             Kind.WRITE,
             lambda: self._r.get_git_ref(f"heads/{branch}").edit(sha, force=True),
+        )
+
+    def advance_branch(self, branch: str, sha: str) -> None:
+        """Move `branch` to `sha`, a descendant of its head: never a force-push. GitHub refuses
+        anything else ("Update is not a fast forward"), which raises BranchMovedError."""
+
+        def patch() -> None:
+            self._r.get_git_ref(f"heads/{branch}").edit(sha, force=False)
+
+        try:
+            self.call(f"updating branch {branch}", Kind.WRITE, patch)
+        except AmbiguousWriteError:
+            raise
+        except GitHubError as exc:
+            if exc.status == 422 and "fast forward" in exc.detail:
+                raise BranchMovedError(
+                    f"branch {branch} moved while tracker was writing to it",
+                    hint="the next run starts again from the branch as it is",
+                    status=422,
+                    detail=exc.detail,
+                ) from None
+            raise
+
+    def edit_pull(self, number: int, title: str, body: str) -> None:
+        """Set the pull request's title and body. Setting the same text twice changes nothing,
+        so this write is re-sent after a 5xx like a content-addressed one."""
+        self.call(
+            f"updating the description of #{number}",
+            Kind.SAFE_WRITE,
+            lambda: self._r.get_pull(number).edit(title=title, body=body),
+        )
+
+    def comment(self, number: int, body: str) -> None:
+        """A new comment on pull request `number` (never re-sent blindly: two would appear)."""
+        self.call(
+            f"commenting on #{number}",
+            Kind.WRITE,
+            lambda: self._r.get_issue(number).create_comment(body),
+        )
+
+    def react(self, number: int, comment: int, content: str) -> None:
+        """React to a comment; GitHub answers an existing reaction with itself, so this is safe
+        to re-send."""
+        self.call(
+            f"reacting to a comment on #{number}",
+            Kind.SAFE_WRITE,
+            lambda: self._r.get_issue(number).get_comment(comment).create_reaction(content),
         )
 
     def delete_branch(self, branch: str) -> None:
@@ -538,6 +647,7 @@ def _pull_info(p: Any) -> PullInfo:
         url=p.html_url,
         created_at=p.created_at,
         closed_at=p.closed_at,
+        author=p.user.login if p.user is not None else "",
     )
 
 
