@@ -34,7 +34,7 @@ from tracker.catalog.rejected import (
 )
 from tracker.catalog.render import render_all
 from tracker.catalog.store import PAPERS_FILE, Catalog
-from tracker.catalog.volumes import VOLUMES_FILE, updated_volumes_text
+from tracker.catalog.volumes import VOLUMES_FILE, Volume, updated_volumes_text
 from tracker.classify.result import Classification
 from tracker.config import Config
 from tracker.errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
@@ -67,6 +67,10 @@ LOOKED_UP = (
     "{title_only} classified on their titles alone."
 )
 VENUES_UPDATED = "Published since listed: {count} catalog preprint(s) get their venue."
+VOLUMES_READ = "Venue volumes read: {volumes}; recorded in {file} with the pull request."
+VOLUMES_NOT_RECORDED = (
+    "Venue volumes read: {volumes}; not recorded (no pull request tonight): read again next night."
+)
 
 
 class Classifier(Protocol):
@@ -153,6 +157,7 @@ class RunReport:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     venue_updates: tuple[VenueUpdate, ...] = ()
+    volumes: tuple[Volume, ...] = ()  # venue volumes the sources read
     title_only: int = 0  # papers classified without an abstract after the arXiv title look-up
     looked_up: tuple[int, int] = (0, 0)  # title-only papers looked up on arXiv, found there
 
@@ -198,6 +203,12 @@ class RunReport:
             lines.append(LOOKED_UP.format(asked=asked, found=found, title_only=self.title_only))
         if self.venue_updates:
             lines.append(VENUES_UPDATED.format(count=len(self.venue_updates)))
+        if self.volumes:
+            names = ", ".join(f"{v.label} ({v.records})" for v in self.volumes)
+            if self.files:
+                lines.append(VOLUMES_READ.format(volumes=names, file=VOLUMES_FILE))
+            else:
+                lines.append(VOLUMES_NOT_RECORDED.format(volumes=names))
         if not self.proposals and not self.venue_updates and self.exit_code != EXIT_FAILURE:
             lines.append(NOTHING_NEW)
         if self.published is not None:
@@ -319,6 +330,7 @@ def _compute(
     stats.source_warnings = fetched.warnings
     stats.window = (fetched.since, fetched.until)
     stats.fetched = fetched.merged
+    report.volumes = fetched.volumes
     _count_known(stats, fetched.known_by, fetched.duplicates)
     candidates = list(fetched.papers)
     if venues is not None:

@@ -204,6 +204,10 @@ def test_volumes_read_are_recorded_and_not_read_again(
     assert "recorded in `catalog/volumes.yaml`: USENIX Security Symposium 2026 (4 records)" in (
         report.body
     )
+    summary = "\n".join(report.summary())
+    assert "Venue volumes read: USENIX Security Symposium 2026 (4); recorded in volumes.yaml" in (
+        summary
+    )
     arxiv.queries.clear()
     again, _ = night(seeded, server)
     assert again.proposals == () and again.looked_up == (0, 0)
@@ -266,3 +270,30 @@ def test_venue_sections_survive_the_hidden_block(
     assert pr_body(state, taxonomy, papers_file="catalog/papers.yaml") == report.body
     titled = [i for i in state.items if i.title_only]
     assert [i.title for i in titled] == [TITLE_ONLY.title]
+
+
+def test_a_venue_record_of_a_rejected_paper_is_known(
+    seeded: Path, servers: tuple[LoopbackServer, ArxivApi, DblpApi]
+) -> None:
+    # Rejected by hand under its title only; dblp lists it with a DOI, a final period and authors.
+    (seeded / "catalog" / "rejected.yaml").write_text(
+        f"- title: '{TITLE_ONLY.title.lower()}'\n  reason: by hand\n", "utf-8"
+    )
+    server, _, _ = servers
+    report, _ = night(seeded, server)
+    assert report.stats.known_rejected == 1
+    assert TITLE_ONLY.title not in {p.paper.title for p in report.proposals}
+
+
+def test_a_venue_record_of_a_paper_in_an_open_pull_request_is_known() -> None:
+    from tracker.identity import PaperIndex
+    from tracker.publish.block import Item
+    from tracker.sources.dblp import hit_from_info
+
+    # The open pull request lists the arXiv preprint; dblp later lists it at the venue.
+    item = Item(title=ON_ARXIV.title, arxiv="2603.12681", authors=ON_ARXIV.authors)
+    index: PaperIndex[str] = PaperIndex([(item.as_paper(), "open")])
+    hit = hit_from_info(uss(ON_ARXIV.replace(doi="10.5555/1"), "A26").info, "USENIX")
+    assert hit is not None and index.find(hit.paper) == "open"
+    stranger = hit.paper.replace(authors=("Someone Else",))
+    assert index.find(stranger) is None  # same title, other people: a different paper
