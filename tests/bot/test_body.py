@@ -152,3 +152,22 @@ def test_the_body_is_a_function_of_its_state_and_holds_it() -> None:
     assert held == state and held.items[0].title == " ".join(HOSTILE.title.split())
     assert pr_body(held, TAXONOMY) == body  # the same state, the same bytes
     assert pr_title(held) == f"Add 3 papers ({dt.date(2026, 3, 16)})"
+
+
+def test_readmes_example_body_is_what_tracker_renders() -> None:
+    papers = stream_papers()
+    classifier = oracle(candidate_threshold=0.225, low_confidence={"2603.12946"})
+    selection = select(classifier.classify(papers), cap=3, candidate_cap=2, today=NIGHT)
+    stats = RunStats(cap=3, candidate_cap=2, threshold=0.5, candidate_threshold=0.225)
+    state = PullState(
+        date=NIGHT,
+        items=tuple(proposed_item(p) for p in selection.proposals),
+        stats=stats.to_json(),
+    )
+    body = pr_body(state, TAXONOMY).splitlines()
+    readme = (REPO / "README.md").read_text("utf-8")
+    example = readme.split("## Reviewing a tracker pull request")[1].split("```markdown\n")[1]
+    shown = [ln for ln in example.split("```")[0].splitlines() if ln.startswith(("- [", "### "))]
+    assert len(shown) == 10  # three sections, five papers, statistics, how to review
+    assert all(ln in body for ln in shown if ln.startswith(("- [", "### 针", "### 二", "### 使")))
+    assert body[0] == example.splitlines()[0]

@@ -162,10 +162,7 @@ def _body(
         by_section.setdefault(item.section, []).append(item)
     for section_id in sorted(by_section, key=lambda s: (order.get(s, len(order)), s)):
         items = sorted(by_section[section_id], key=_item_order)
-        ticked = sum(1 for i in items if i.checked)
-        counts = (
-            f"{ticked} ticked, {len(items) - ticked} not" if ticked < len(items) else (f"{ticked}")
-        )
+        counts = _section_counts(items)
         out.append(
             SECTION_HEADING.format(
                 heading_zh=inert(_heading(taxonomy, section_id)),
@@ -240,6 +237,15 @@ def _venue_sections(state: PullState, papers_file: str) -> list[str]:
         names = ", ".join(inert(f"{label} ({n} records)") for label, n in read)
         out += [venues.VOLUMES_TEXT.format(volumes_file=inert(where), volumes=names), ""]
     return out
+
+
+def _section_counts(items: Sequence[Item]) -> str:
+    ticked = sum(1 for i in items if i.checked)
+    if ticked == len(items):
+        return f"{ticked}"
+    if ticked == 0:
+        return f"{len(items)} not ticked"
+    return f"{ticked} ticked, {len(items) - ticked} not"
 
 
 def _item_order(item: Item) -> tuple[int, int, float, str]:

@@ -390,7 +390,9 @@ class Reviewer:
     ) -> None:
         """Reactions on every comment with commands, one reply to each with refusals (unless
         tracker's reply is among the comments `listed`: a run that crashed sent it)."""
-        answered = {c.body.split("\n", 1)[0] for c in listed if c.author == pull.author}
+        answered = {
+            c.body.split("\n", 1)[0] for c in listed if c.author_is_bot or c.author == pull.author
+        }
         for r in results:
             if r.applied:
                 self.client.react(pull.number, r.comment.id, REACTION_APPLIED)
