@@ -53,6 +53,17 @@ class ModelError(TrackerError):
     missing trained classifier, or training data that cannot train one."""
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """A value as an error message may print it: bounded in length, and a list or mapping
+    described rather than printed (a YAML file can make one enormous)."""
+    if isinstance(value, dict):
+        return f"a mapping of {len(value)} key(s)"
+    if isinstance(value, list | tuple | set):
+        return f"a list of {len(value)} item(s)"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One problem found in a file, reported as `file:line: message`."""

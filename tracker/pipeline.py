@@ -12,6 +12,7 @@ ones (`catalog/rejected.yaml` plus what follows from closed tracker pull request
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import tempfile
@@ -25,6 +26,7 @@ from tracker.catalog.known import CATALOG as KNOWN_CATALOG
 from tracker.catalog.known import OPEN as KNOWN_OPEN
 from tracker.catalog.known import REJECTED as KNOWN_REJECTED
 from tracker.catalog.known import Known
+from tracker.catalog.lock import catalog_lock
 from tracker.catalog.rejected import (
     REJECTED_FILE,
     Rejection,
@@ -236,12 +238,15 @@ def run(
     write: bool = True,
     timer: Callable[[], float] = time.monotonic,
     venues: VenueLookups | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> RunReport:
     """One night's job; see the module docstring. With a publisher and not `dry_run`, opens
     at most one pull request; with `dry_run`, a publisher is only read from (open pull requests
     and rejections count) and the changes go to the working tree unless `write` is False.
     `venues` looks title-only papers up on arXiv and catalog preprints up on dblp and arXiv
-    (`tracker.venues`); without it neither happens."""
+    (`tracker.venues`); without it neither happens. Writing the working tree holds the
+    catalog lock from reading the catalog to writing it (another run waits, telling `notify`,
+    and then starts from what this one wrote)."""
     started = timer()
     report = RunReport(date=today, dry_run=dry_run or publisher is None)
     prep: Preparation | None = None
@@ -262,31 +267,35 @@ def run(
         else:
             root = config.catalog_dir
             repo_folder = publisher.catalog_path if publisher is not None else root.name
-        local = _compute(
-            report, config, root, repo_folder, prep, fetch, classifier, since, today, venues
-        )
+        writes_here = report.dry_run and write
+        with contextlib.ExitStack() as stack:
+            if writes_here:
+                report.notes.extend(stack.enter_context(catalog_lock(root, notify=notify)))
+            local = _compute(
+                report, config, root, repo_folder, prep, fetch, classifier, since, today, venues
+            )
 
-        if not report.proposals and not report.venue_updates:
-            report.files = {}
-        elif not report.dry_run:
-            assert publisher is not None and prep is not None and report.state is not None
-            state, taxonomy = report.state, Catalog.load(root).taxonomy
+            if not report.proposals and not report.venue_updates:
+                report.files = {}
+            elif not report.dry_run:
+                assert publisher is not None and prep is not None and report.state is not None
+                state, taxonomy = report.state, Catalog.load(root).taxonomy
 
-            def body(base: str, head: str) -> str:
-                return pr_body(
-                    state.replace(base=base, head=head),
-                    taxonomy,
-                    papers_file=report.papers_file,
-                    rejected_file=report.rejected_file,
-                )
+                def body(base: str, head: str) -> str:
+                    return pr_body(
+                        state.replace(base=base, head=head),
+                        taxonomy,
+                        papers_file=report.papers_file,
+                        rejected_file=report.rejected_file,
+                    )
 
-            report.published = publisher.publish(prep, report.files, report.title, body)
-        elif write:
-            write_files(local)
-            report.written = sorted(local)
-            report.notes.append(DRY_RUN_WROTE.format(files=", ".join(sorted(report.files))))
-        else:
-            report.notes.append(DRY_RUN_NO_WRITE)
+                report.published = publisher.publish(prep, report.files, report.title, body)
+            elif write:
+                write_files(local)
+                report.written = sorted(local)
+                report.notes.append(DRY_RUN_WROTE.format(files=", ".join(sorted(report.files))))
+            else:
+                report.notes.append(DRY_RUN_NO_WRITE)
     report.seconds = timer() - started
     return report
 

@@ -1,4 +1,9 @@
-"""YAML reading and writing that keeps comments, order and line numbers (ruamel round-trip)."""
+"""YAML reading and writing that keeps comments, order and line numbers (ruamel round-trip).
+
+tracker's YAML files (the catalog's, the configuration) take no anchors and no aliases:
+tracker never writes them, and an alias bomb (a few lines that expand to millions of values)
+must not hang `check`, `render` or the nightly run. Nesting is bounded for the same reason.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,31 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.events import AliasEvent
 
 from tracker.errors import CatalogError, Problem, TrackerError
 from tracker.fsutil import read_text
 
+MAX_DEPTH = 50  # papers.yaml nests four levels (list, entry, links); the taxonomy a few more
+NO_ALIASES = "anchors and aliases (&name, *name) are not allowed in tracker's YAML files"
+
+
+class _PlainComposer(Composer):
+    """ruamel's composer, refusing anchors and aliases where they appear."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise ComposerError(None, None, NO_ALIASES, event.start_mark)
+        return super().compose_node(parent, index)
+
 
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Composer = _PlainComposer
+    yaml.max_depth = MAX_DEPTH
     yaml.width = 4096  # never fold long titles or abstracts: one value, one line, clean diffs
     yaml.indent(mapping=2, sequence=2, offset=0)
     yaml.preserve_quotes = True

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.catalog.awesome import parse_list
+from tracker.catalog.lock import catalog_lock
 from tracker.catalog.render import TEMPLATES_DIR
 from tracker.catalog.store import Catalog, Entry, duplicate_problems, new_catalog_text
 from tracker.errors import CatalogError
@@ -16,21 +18,37 @@ INTRO_TEMPLATE = "intro.zh.md"
 
 @dataclass
 class ImportReport:
-    """What an import did: entries added, entries skipped as already catalogued, files written."""
+    """What an import did: entries added, entries skipped as already catalogued, files written,
+    notes for people."""
 
     added: list[Entry] = field(default_factory=list)
     skipped: list[Entry] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # an interrupted earlier write finished
 
 
-def import_list(root: Path, source: Path, *, replace: bool = False) -> ImportReport:
+def import_list(
+    root: Path,
+    source: Path,
+    *,
+    replace: bool = False,
+    notify: Callable[[str], None] | None = None,
+) -> ImportReport:
     """Parse `source` and add its papers to the catalog in `root`.
 
     Papers already in the catalog are skipped; with `replace` the catalog becomes exactly the
     list. The list's intro becomes the Chinese intro template when there is none yet. Any
-    problem in the list raises CatalogError and nothing is written.
+    problem in the list raises CatalogError and nothing is written. Holds the catalog lock
+    from reading the catalog to writing it (`notify` hears about a wait).
     """
     text = read_text(source)
+    with catalog_lock(root, notify=notify) as recovered:
+        report = _import(root, source, text, replace)
+    report.notes = recovered
+    return report
+
+
+def _import(root: Path, source: Path, text: str, replace: bool) -> ImportReport:
     catalog = Catalog.load(root, allow_missing=True)
     parsed = parse_list(text, str(source), catalog.taxonomy)
     problems = parsed.problems + duplicate_problems(parsed.entries, str(source))

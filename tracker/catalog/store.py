@@ -17,12 +17,13 @@ from urllib.parse import urlsplit
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from tracker.catalog.lock import settle
 from tracker.catalog.taxonomy import Taxonomy, load_taxonomy
-from tracker.errors import CatalogError, Problem
-from tracker.fsutil import write_files
+from tracker.errors import CatalogError, Problem, shown
+from tracker.fsutil import read_text, write_files
 from tracker.identity import PaperIndex, normalize_doi, paper_ids, parse_arxiv_id
 from tracker.paper import LINK_ABS, LINK_CODE, LINK_PDF, Paper
-from tracker.yamlio import dumps_yaml, line_of, load_yaml, loads_yaml
+from tracker.yamlio import dumps_yaml, line_of, loads_yaml
 
 TAXONOMY_FILE = "taxonomy.yaml"
 PAPERS_FILE = "papers.yaml"
@@ -150,13 +151,14 @@ class Catalog:
 
         With `allow_missing`, a missing papers.yaml is an empty catalog (for `tracker import`).
         """
+        settle(root)  # finish or undo a write a killed process left, unless one is at work
         taxonomy = load_taxonomy(root / TAXONOMY_FILE)
         path = root / PAPERS_FILE
         if allow_missing and not path.exists():
             return cls(root, taxonomy, [], _new_doc())
-        doc = load_yaml(path)
-        entries, problems = parse_entries(doc, str(path), taxonomy)
-        problems += duplicate_problems(entries, str(path))
+        doc, problems = read_papers(path)
+        entries, more = parse_entries(doc, str(path), taxonomy)
+        problems += more + duplicate_problems(entries, str(path))
         if problems:
             raise CatalogError(
                 f"{path}: {len(problems)} problem(s)",
@@ -292,6 +294,33 @@ def new_catalog_text(entries: Iterable[Entry]) -> str:
     return PAPERS_HEADER + dumps_yaml(doc)
 
 
+EMPTY_PAPERS = (
+    "papers.yaml holds no list (the file is empty or only comments): an empty or truncated "
+    "catalog is refused; an empty catalog is written `[]`"
+)
+TRUNCATED_PAPERS = (
+    "papers.yaml ends in the middle of a line: it looks truncated (tracker writes a newline "
+    "at the end; restore the file from git, or end it with a newline if it is complete)"
+)
+
+
+def read_papers(path: Path) -> tuple[Any, list[Problem]]:
+    """Load papers.yaml; CatalogError if it cannot be read or parsed, and a Problem if it is
+    empty (only an explicit `[]` is an empty catalog) or ends mid-line (truncated)."""
+    text = read_text(path, CatalogError)
+    return loads_yaml(text, str(path)), completeness_problems(text, str(path))
+
+
+def completeness_problems(text: str, name: str, *, final_newline: bool = True) -> list[Problem]:
+    """Problems of a papers.yaml text that is not a whole catalog: empty, only comments, or
+    (with `final_newline`) cut off in the middle of its last line."""
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()):
+        return [Problem(name, 1, EMPTY_PAPERS)]
+    if final_newline and not text.endswith("\n"):
+        return [Problem(name, text.count("\n") + 1, TRUNCATED_PAPERS)]
+    return []
+
+
 def parse_entries(doc: Any, path: str, taxonomy: Taxonomy) -> tuple[list[Entry], list[Problem]]:
     """Turn the loaded papers.yaml into entries, collecting a Problem for each fault found."""
     problems: list[Problem] = []
@@ -319,14 +348,14 @@ def _parse_entry(
 
     for key in item:
         if key not in _KNOWN:
-            problem(key, f"unknown field '{key}' (known: {', '.join(KEY_ORDER)})")
+            problem(key, f"unknown field {shown(key)} (known: {', '.join(KEY_ORDER)})")
     for key in REQUIRED:
         if item.get(key) in (None, ""):
             problem(None, f"missing required field '{key}'")
     title = item.get("title")
     if title is not None and not isinstance(title, str):
         problem("title", "'title' must be text")
-        title = str(title)
+        title = None if isinstance(title, list | dict) else str(title)
     section = item.get("section")
     if isinstance(section, str) and section:
         node = taxonomy.get(section)
@@ -341,7 +370,7 @@ def _parse_entry(
         or not isinstance(year, int)
         or not MIN_YEAR <= year <= dt.date.today().year + 1
     ):
-        problem("year", f"'year' must be a year, not {year!r}")
+        problem("year", f"'year' must be a year, not {shown(year)}")
         year = None
     venue = item.get("venue")
     if venue is not None and not isinstance(venue, str):
@@ -356,7 +385,11 @@ def _parse_entry(
     for kind, url in links.items():
         if not isinstance(url, str) or not is_valid_url(url):
             problems.append(
-                Problem(path, line_of(links, kind) or line, f"malformed URL for '{kind}': {url!r}")
+                Problem(
+                    path,
+                    line_of(links, kind) or line,
+                    f"malformed URL for {shown(kind)}: {shown(url)}",
+                )
             )
         else:
             clean_links[str(kind)] = url
@@ -364,13 +397,13 @@ def _parse_entry(
         problem(None, "missing required field 'links.pdf'")
 
     arxiv_raw = item.get("arxiv")
-    arxiv = parse_arxiv_id(str(arxiv_raw)) if arxiv_raw is not None else None
+    arxiv = parse_arxiv_id(_scalar(arxiv_raw)) if arxiv_raw is not None else None
     if arxiv_raw is not None and arxiv is None:
-        problem("arxiv", f"malformed arXiv id {arxiv_raw!r}")
+        problem("arxiv", f"malformed arXiv id {shown(arxiv_raw)}")
     doi_raw = item.get("doi")
-    doi = normalize_doi(str(doi_raw)) if doi_raw is not None else None
+    doi = normalize_doi(_scalar(doi_raw)) if doi_raw is not None else None
     if doi_raw is not None and doi is None:
-        problem("doi", f"malformed DOI {doi_raw!r}")
+        problem("doi", f"malformed DOI {shown(doi_raw)}")
     authors = item.get("authors") or []
     if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
         problem("authors", "'authors' must be a list of names")
@@ -381,14 +414,14 @@ def _parse_entry(
         try:
             added_date = added if isinstance(added, dt.date) else dt.date.fromisoformat(str(added))
         except ValueError:
-            problem("added", f"'added' must be a date (YYYY-MM-DD), not {added!r}")
+            problem("added", f"'added' must be a date (YYYY-MM-DD), not {shown(added)}")
     confidence = item.get("confidence")
     if confidence is not None and (
         isinstance(confidence, bool)
         or not isinstance(confidence, int | float)
         or not 0 <= confidence <= 1
     ):
-        problem("confidence", f"'confidence' must be a number from 0 to 1, not {confidence!r}")
+        problem("confidence", f"'confidence' must be a number from 0 to 1, not {shown(confidence)}")
         confidence = None
     abstract = item.get("abstract")
     if abstract is not None and not isinstance(abstract, str):
@@ -416,6 +449,11 @@ def _parse_entry(
         confidence=float(confidence) if confidence is not None else None,
         line=line,
     )
+
+
+def _scalar(value: object) -> str:
+    """A YAML scalar as text; "" for a list or mapping (never the text of a whole structure)."""
+    return "" if isinstance(value, list | dict) else str(value)
 
 
 def is_valid_url(url: str) -> bool:
@@ -462,7 +500,10 @@ def _why_same(a: Paper, b: Paper) -> str:
 
 def parse_papers_text(text: str, name: str, taxonomy: Taxonomy) -> list[Entry]:
     """Entries from papers.yaml text (used by tests and by the bot to read a branch's file)."""
-    entries, problems = parse_entries(loads_yaml(text, name), name, taxonomy)
+    # No final-newline rule here: a file on a branch is exactly what someone committed.
+    problems = completeness_problems(text, name, final_newline=False)
+    entries, more = parse_entries(loads_yaml(text, name), name, taxonomy)
+    problems += more
     if problems:
         raise CatalogError(f"{name}: {len(problems)} problem(s)", problems)
     return entries

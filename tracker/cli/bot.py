@@ -102,6 +102,7 @@ def run_job(
         dry_run=dry_run or not configured,
         write=write,
         venues=lookups,
+        notify=lambda message: click.echo(message, err=True),
     )
     if not configured:
         report.notes.insert(0, NO_TOKEN)

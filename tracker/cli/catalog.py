@@ -8,8 +8,12 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import State, main
+from tracker.cli import State, main, warn
 from tracker.errors import EXIT_FAILURE, EXIT_OK
+
+
+def _notify(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _display(path: Path) -> str:
@@ -38,7 +42,8 @@ def import_cmd(state: State, path: Path, replace: bool) -> None:
     """
     from tracker.catalog.importer import import_list
 
-    report = import_list(state.config.catalog_dir, path, replace=replace)
+    report = import_list(state.config.catalog_dir, path, replace=replace, notify=_notify)
+    warn(report.notes)
     for entry in report.skipped:
         click.echo(f"skipped (already in the catalog): {entry.paper.title}", err=True)
     written = ", ".join(_display(p) for p in report.written) or "nothing (no changes)"
@@ -67,10 +72,11 @@ def render(state: State, check_only: bool) -> None:
     Example: tracker render --check   (in the catalog's CI)
     """
     from tracker.catalog import Catalog
+    from tracker.catalog.lock import catalog_lock
     from tracker.catalog.render import stale_files, write_rendered
 
-    catalog = Catalog.load(state.config.catalog_dir)
     if check_only:
+        catalog = Catalog.load(state.config.catalog_dir)
         stale = stale_files(catalog)
         for path in stale:
             click.echo(f"{_display(path)} is out of date: run `tracker render`", err=True)
@@ -78,7 +84,10 @@ def render(state: State, check_only: bool) -> None:
             sys.exit(EXIT_FAILURE)
         click.echo("Rendered lists are up to date.", err=True)
         return
-    written = write_rendered(catalog)
+    with catalog_lock(state.config.catalog_dir, notify=_notify) as recovered:
+        warn(recovered)
+        catalog = Catalog.load(state.config.catalog_dir)
+        written = write_rendered(catalog)
     for path in written:
         click.echo(f"wrote {_display(path)}", err=True)
     click.echo(
