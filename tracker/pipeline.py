@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from tracker.catalog.decisions import DECISIONS_FILE, Decision, load_decisions, new_decisions
+from tracker.catalog.decisions import updated_text as updated_decisions_text
 from tracker.catalog.known import CATALOG as KNOWN_CATALOG
 from tracker.catalog.known import OPEN as KNOWN_OPEN
 from tracker.catalog.known import REJECTED as KNOWN_REJECTED
@@ -45,7 +47,12 @@ from tracker.paper import Paper
 from tracker.publish.block import PullState, proposed_item
 from tracker.publish.body import pr_body, pr_title
 from tracker.publish.publisher import Preparation, Published, Publisher
-from tracker.publish.state import branch_additions, derive_rejections, open_papers
+from tracker.publish.state import (
+    branch_additions,
+    derive_decisions,
+    derive_rejections,
+    open_papers,
+)
 from tracker.selection import Proposal, RunStats, catalog_order, select
 from tracker.sources import FetchReport, Source, default_window, fetch_all
 from tracker.sources.fetch import FetchProgress
@@ -147,6 +154,7 @@ class RunReport:
     stats: RunStats = field(default_factory=RunStats)
     proposals: tuple[Proposal, ...] = ()  # both tiers: added (ticked), then candidates
     new_rejections: tuple[Rejection, ...] = ()
+    new_decisions: tuple[Decision, ...] = ()  # of pull requests merged or closed since
     files: dict[str, str] = field(default_factory=dict)  # repository path -> new text
     written: list[Path] = field(default_factory=list)
     title: str = ""
@@ -318,6 +326,9 @@ def _compute(
     pulls = prep.pulls if prep is not None else []
     derived = derive_rejections(pulls, catalog.index())  # type: ignore[arg-type]
     report.new_rejections = tuple(new_rejections(recorded, derived))
+    report.new_decisions = tuple(
+        new_decisions(load_decisions(root), derive_decisions(pulls, catalog.index()))
+    )
 
     additions = {
         number: branch_additions(text, catalog.index(), catalog.taxonomy, f"#{number} papers.yaml")  # type: ignore[arg-type]
@@ -384,6 +395,12 @@ def _compute(
         current = root / REJECTED_FILE
         existing = current.read_text(encoding="utf-8") if current.exists() else None
         texts[current] = updated_text(existing, report.new_rejections)
+    if report.new_decisions:
+        current = root / DECISIONS_FILE
+        existing = current.read_text(encoding="utf-8") if current.exists() else None
+        texts[current] = updated_decisions_text(existing, report.new_decisions)
+        stats.decisions = len(report.new_decisions)
+        stats.decision_pulls = sorted({d.pr for d in report.new_decisions})
     local = {}
     for path, text in texts.items():
         old = path.read_text(encoding="utf-8") if path.exists() else None

@@ -88,6 +88,8 @@ class RunStats:
     threshold: float = 0.0
     candidate_threshold: float | None = None
     model_version: str = ""
+    decisions: int = 0  # decisions recorded in catalog/decisions.yaml by this pull request
+    decision_pulls: list[int] = field(default_factory=list)  # the pull requests they are from
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (for the pull request's hidden block)."""
@@ -141,8 +143,10 @@ class RunStats:
                     "over_cap",
                     "cap",
                     "candidate_cap",
+                    "decisions",
                 )
             },
+            decision_pulls=[n for n in (data.get("decision_pulls") or []) if type(n) is int],
             threshold=number("threshold") or 0.0,
             candidate_threshold=number("candidate_threshold"),
             model_version=version if isinstance(version, str) else "",

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from tracker.catalog.decisions import OUTCOME_LEFT, Decision, load_decisions
 from tracker.catalog.rejected import Rejection
 from tracker.catalog.store import Catalog
 from tracker.catalog.taxonomy import Taxonomy
@@ -23,6 +24,11 @@ from tracker.paper import Paper
 ORIGIN_CATALOG = "catalog"
 ORIGIN_LABELS = "labels"
 ORIGIN_REJECTED = "rejected"
+ORIGIN_DECISIONS = "decisions"
+# Sample weights of decision rows (tracker.catalog.decisions): an added paper a maintainer
+# dropped is as clear a negative as a rejection; a candidate left unticked is a weak one.
+DROPPED_WEIGHT = 1.0
+LEFT_WEIGHT = 0.3
 # Leaves by attack/defense and by lifecycle stage: the section model's two extra heads.
 AD_NAMES = ("attack", "defense")
 STAGE_NAMES = ("design", "secondary", "deployment", "usage")
@@ -248,10 +254,18 @@ def build_training_set(
     rejections: Sequence[Rejection],
     labels: Sequence[Label],
     leaf_ids: Sequence[str],
+    decisions: Sequence[Decision] | None = None,
 ) -> TrainingSet:
     """Catalog papers (in scope, their section; judged as cs.CR), labelled rows (de-duplicated
-    by arXiv id or title, first file first), and rejections as negatives (title only; they
-    were candidates the bot proposed, so judged as cs.CR)."""
+    by arXiv id or title, first file first), maintainers' decisions on tracker pull requests
+    (`decisions`, default: the catalog's decisions.yaml), and rejections as negatives (title
+    only; they were candidates the bot proposed, so judged as cs.CR).
+
+    Decisions (title only, judged as cs.CR): a paper accepted from a pull request is a positive
+    in the section it ended in (a section correction: the maintainer's section, not the
+    predicted one), when the catalog does not hold it already; a dropped paper of the added tier
+    is a negative of weight `DROPPED_WEIGHT`; a candidate left unticked is a weak negative
+    (`LEFT_WEIGHT`): not worth a click that night is weaker evidence than out of scope."""
     index = {sid: i for i, sid in enumerate(leaf_ids)}
     ts = TrainingSet()
     for entry in catalog.entries:
@@ -283,6 +297,16 @@ def build_training_set(
             ORIGIN_LABELS,
             row.key,
         )
+    for d in load_decisions(catalog.root) if decisions is None else decisions:
+        key = paper_key(d.as_paper())
+        if key in seen or (d.accepted and d.section not in index):
+            continue
+        seen.add(key)
+        if d.accepted:
+            ts.add(d.title, "", True, index[str(d.section)], True, "", True, ORIGIN_DECISIONS, key)
+        else:
+            weight = LEFT_WEIGHT if d.outcome == OUTCOME_LEFT else DROPPED_WEIGHT
+            ts.add(d.title, "", False, -1, True, "", True, ORIGIN_DECISIONS, key, weight)
     for r in rejections:
         key = paper_key(r.as_paper())
         if key in seen:

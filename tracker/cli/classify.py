@@ -309,6 +309,14 @@ def _stale_reasons(config: Config) -> list[str]:
     help="Folder for report.md and the PNG plots.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.option(
+    "--decisions",
+    "track_record",
+    is_flag=True,
+    help="Print the bot's track record month by month from catalog/decisions.yaml instead "
+    "(precision of the added tier, share of accepted papers from candidates, section "
+    "corrections); no model is trained.",
+)
 @click.pass_obj
 def evaluate_cmd(
     state: State,
@@ -318,6 +326,7 @@ def evaluate_cmd(
     blocks: int,
     out: Path,
     as_json: bool,
+    track_record: bool,
 ) -> None:
     """Measure the classifier on papers the scored models never trained on.
 
@@ -328,8 +337,14 @@ def evaluate_cmd(
     trained inside the protocol; the shipped model is never scored on its own training data.
     Writes report.md, confusion.png and pr_curve.png to --out.
 
+    With --decisions: the bot's track record from maintainers' decisions on merged and closed
+    tracker pull requests, month by month, and nothing else.
+
     Example: tracker evaluate --labels ../shared/data/stream-2026.jsonl --train-before 2026-03-16
     """
+    if track_record:
+        _print_track_record(state.config.catalog_dir, as_json)
+        return
     from tracker.classify.evaluate import as_json as ev_json
     from tracker.classify.evaluate import evaluate, table, write_report
     from tracker.classify.train import gather, open_embedder
@@ -370,3 +385,16 @@ def evaluate_cmd(
             click.echo(line)
     click.echo(f"Wrote {', '.join(str(p) for p in written)}.", err=True)
     sys.stdout.flush()
+
+
+def _print_track_record(catalog_dir: Path, as_json: bool) -> None:
+    """`tracker evaluate --decisions`: the table (or JSON) on stdout."""
+    from tracker.catalog.decisions import load_decisions
+    from tracker.catalog.track_record import table, track_record
+
+    months = track_record(load_decisions(catalog_dir))
+    if as_json:
+        click.echo(json.dumps([m.to_json() for m in months], ensure_ascii=False))
+        return
+    for line in table(months):
+        click.echo(line)

@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracker.catalog.decisions import TIER_MAINTAINER
 from tracker.catalog.store import Entry
 from tracker.classify.result import TIER_ADDED, TIER_CANDIDATE
 from tracker.identity import normalize_doi, normalize_title, paper_ids, parse_arxiv_id
@@ -45,8 +46,7 @@ MARKER = "tracker:proposals"
 VERSION = 2
 
 # The classifier's tiers (`added`: in papers.yaml unless unticked; `candidate`: added only when
-# ticked), and one for papers the bot did not propose.
-TIER_MAINTAINER = "maintainer"  # not proposed by the bot: `/tracker add`, or a human's commit
+# ticked), and one for papers the bot did not propose (`/tracker add`, a human's commit).
 TIERS = (TIER_ADDED, TIER_CANDIDATE, TIER_MAINTAINER)
 
 # A forged payload may claim anything: decompress at most this much, keep at most this many.

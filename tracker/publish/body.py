@@ -60,6 +60,7 @@ TAG_TITLE_ONLY = "title only: no abstract found, judged on the title"
 NEIGHBOUR = "nearest: *{title}* ({similarity:.2f})"
 CODE = "code: {link}"
 STATS_HEADING = "### Run statistics"
+DECISIONS_ROW = "{count} from {pulls}, in `decisions.yaml` (what `tracker train` learns from)"
 REJECTIONS_HEADING = "### Rejections recorded in this pull request"
 REJECTIONS_TEXT = (
     "These papers were rejected in earlier tracker pull requests; this one records them in "
@@ -363,6 +364,11 @@ def stats_table(stats: RunStats) -> list[str]:
         ("Not ticked", offered),
         ("Model", inert(stats.model_version) or "unknown"),
     ]
+    if stats.decisions:
+        pulls = ", ".join(f"#{n}" for n in stats.decision_pulls)
+        rows.append(
+            ("Decisions recorded", DECISIONS_ROW.format(count=stats.decisions, pulls=pulls))
+        )
     if stats.source_warnings:
         warnings = "<br>".join(
             f"{inert(name)}: {inert(w)}"

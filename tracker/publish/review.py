@@ -317,7 +317,7 @@ class Reviewer:
                 allowed[c.author] = self.client.permission(c.author)
         work.prefetch(
             [
-                cmd.target
+                cmd
                 for c, p in parsed
                 if allowed[c.author] in WRITE_PERMISSIONS
                 for cmd in p.commands
@@ -447,14 +447,18 @@ class _Work:
         key = _key(target)
         return next((i for i, item in enumerate(self.items) if item.key == key), None)
 
-    def prefetch(self, targets: Sequence[str], reviewer: Reviewer) -> None:
-        """Fetch from arXiv, in one lookup, the papers of `add` commands that are not items."""
-        wanted = []
-        for target in targets:
-            parsed = parse_arxiv_id(target)
-            if parsed is None or self.item(target) is not None or parsed.id in wanted:
+    def prefetch(self, adds: Sequence[Command], reviewer: Reviewer) -> None:
+        """Fetch from arXiv, in one lookup, the papers of `add` commands that are not items;
+        classify those added without a section (the model is loaded only then)."""
+        wanted: list[str] = []
+        unplaced: set[str] = set()
+        for cmd in adds:
+            parsed = parse_arxiv_id(cmd.target)
+            if parsed is None or self.item(cmd.target) is not None:
                 continue
-            if self.base.find(Paper(title="", arxiv_id=parsed.id)) is None:
+            if not cmd.section:
+                unplaced.add(parsed.id)
+            if parsed.id not in wanted and self.base.find(Paper("", arxiv_id=parsed.id)) is None:
                 wanted.append(parsed.id)
         wanted = wanted[:MAX_LOOKUPS]
         if not wanted:
@@ -465,13 +469,13 @@ class _Work:
             self.lookup_error = exc.message
             return
         self.fetched.update({i: found.get(i) for i in wanted})
-        missing = [found[i] for i in wanted if found.get(i) is not None]
-        if missing and reviewer.classify is not None:
+        judge = [found[i] for i in wanted if i in unplaced and found.get(i) is not None]
+        if judge and reviewer.classify is not None:
             try:
-                for verdict in reviewer.classify(missing):
+                for verdict in reviewer.classify(judge):
                     self.classified[verdict.paper.arxiv_id or ""] = verdict
             except TrackerError as exc:
-                self.classified.update({p.arxiv_id or "": exc.message for p in missing})
+                self.classified.update({p.arxiv_id or "": exc.message for p in judge})
 
     def apply(self, cmd: Command, reviewer: Reviewer) -> str | None:
         """Apply one command; returns why it was refused, or None when it was applied."""

@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from tracker.catalog.decisions import Decision, outcome_of
 from tracker.catalog.rejected import REASON_CLOSED, REASON_DELETED, Rejection
 from tracker.catalog.store import Entry, parse_papers_text
 from tracker.catalog.taxonomy import Taxonomy
@@ -93,6 +94,39 @@ def open_papers(
             continue
         out.extend((item.as_paper(), t.number) for item in t.items)
         out.extend((e.paper, t.number) for e in (additions or {}).get(t.number, ()))
+    return out
+
+
+def derive_decisions(pulls: Sequence[TrackerPull], catalog: PaperIndex[Entry]) -> list[Decision]:
+    """One decision per paper listed by each merged or closed tracker pull request
+    (`tracker.catalog.decisions`): its tier from the block, its outcome from whether the
+    catalog lists it now (never, for a pull request closed without merging: all of it was
+    rejected), its final section from the catalog."""
+    out = []
+    for t in pulls:
+        if t.is_open or not (t.rejected_whole or t.merged):
+            continue
+        when = t.pull.closed_at.date() if isinstance(t.pull.closed_at, dt.datetime) else None
+        for item in t.items:
+            entry = catalog.find(item.as_paper()) if t.merged else None
+            outcome = outcome_of(item.tier, entry is not None)
+            if outcome is None:
+                continue
+            out.append(
+                Decision(
+                    pr=t.number,
+                    date=when,
+                    merged=t.merged,
+                    title=item.title,
+                    arxiv=item.arxiv,
+                    doi=item.doi,
+                    tier=item.tier,
+                    outcome=outcome,
+                    predicted=item.predicted or None,
+                    section=entry.section if entry is not None else None,
+                    relevance=item.relevance,
+                )
+            )
     return out
 
 
