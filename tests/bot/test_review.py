@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 
 from tests.bot.conftest import Bot, oracle, stream_papers
 from tests.conftest import REPO, Result, run_cli
-from tests.servers.github import BOT_LOGIN, GitHubServer
+from tests.servers.github import BOT_LOGIN, GitHubServer, Pull
 from tracker.catalog.store import parse_papers_text
 from tracker.catalog.taxonomy import load_taxonomy
 from tracker.cli import bot as bot_cli
@@ -393,3 +393,32 @@ def test_review_without_pr_reviews_every_open_tracker_pull_request(pr: GitHubSer
     assert result.exit_code == 0, result.stderr
     assert "#1: committed " in result.stderr
     assert run_cli("review", "--pr", "7").exit_code == 1
+
+
+def test_one_pull_request_failing_does_not_stop_the_review_of_the_others(
+    pr: GitHubServer,
+) -> None:
+    pr.create_branch("tracker/2026-03-17", BRANCH)
+    first = pr.pulls[0]
+    pr.pulls.append(
+        Pull(
+            2,
+            first.title,
+            first.body,
+            "tracker/2026-03-17",
+            "main",
+            BOT_LOGIN,
+            created_at=first.created_at,
+            updated_at=first.updated_at,
+        )
+    )
+    pr.add_comment(1, "maintainer", "/tracker drop 2603.12679")
+    pr.add_comment(2, "maintainer", "/tracker drop 2603.12681")
+    pr.fail_next("PATCH", r"/pulls/1$", "error-before", status=500, times=20)
+
+    result = run_cli("review")
+
+    assert result.exit_code == 1
+    assert "Error: updating the description of #1: GitHub answered 500" in result.stderr
+    assert "#2: committed " in result.stderr and "#2: description updated." in result.stderr
+    assert "2603.12681" not in _catalog(pr, "tracker/2026-03-17")

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracker.cli import State, main, warn
+from tracker.cli import State, main, report_error, warn
 from tracker.config import Config
-from tracker.errors import EXIT_FAILURE, EXIT_OK
+from tracker.errors import EXIT_FAILURE, EXIT_OK, TrackerError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -291,12 +291,21 @@ def review(state: State, number: int | None) -> None:
 
     Example: tracker review --pr 12
     """
+    from tracker.publish.github import RateLimitError
+
     config = state.config
     reviewer = make_reviewer(config)
     numbers = [number] if number else reviewer.open_pulls()
     failed = False
     for n in numbers:
-        report = reviewer.review(n)
+        try:
+            report = reviewer.review(n)
+        except RateLimitError:
+            raise  # every other pull request would meet it too
+        except TrackerError as exc:
+            report_error(exc)  # this pull request only: the others are still reviewed
+            failed = True
+            continue
         failed = failed or report.failed
         for line in report.summary():
             click.echo(line, err=True)
