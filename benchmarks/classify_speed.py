@@ -4,8 +4,9 @@ embedding cache (so every text is embedded, nothing is remembered between runs):
 - a nightly batch: `tracker classify --input FILE --json` on 1,000 title+abstract papers of
   the 2026 stream (every 4th row), wall time including process start, imports, model
   verification and loading; papers/s; peak memory (the child's ru_maxrss). Run with the
-  configured backend choice (sentence-transformers from `st_min_texts` texts) and with the
-  numpy encoder forced, to show why the choice is made by batch size;
+  backend choice tracker makes (sentence-transformers from `ST_MIN_TEXTS` texts) and with the
+  numpy encoder forced (the constant raised in that process), to show why the choice is made
+  by batch size;
 - one paper from a cold process: `tracker classify --title T --abstract A`, median of 5 runs.
 
     python -m benchmarks.classify_speed [--data PATH] [--papers N] [--runs N]
@@ -34,24 +35,34 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "stream-2026.jsonl"
 OUT = REPO / "benchmarks" / "results"
 
 
-def write_config(folder: Path, st_min_texts: int) -> Path:
+# A `tracker` process whose embedder switches to sentence-transformers from argv[1] texts.
+WITH_ST_MIN = (
+    "import sys; import tracker.classify.embedder as e; e.ST_MIN_TEXTS = int(sys.argv.pop(1)); "
+    "from tracker.cli import main; main()"
+)
+
+
+def write_config(folder: Path) -> Path:
     config = {
         "catalog_dir": str(REPO / "catalog"),
         "models_dir": str(REPO / "models"),
         "cache_dir": str(folder / "cache"),
-        "classifier": {"st_min_texts": st_min_texts},
     }
     path = folder / "tracker.yaml"
     path.write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in config.items()), "utf-8")
     return path
 
 
-def run(args: list[str]) -> tuple[float, float, float]:
-    """(wall seconds, peak RSS in MiB, CPU seconds) of one `tracker` process."""
+def run(args: list[str], st_min_texts: int | None = None) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MiB, CPU seconds) of one `tracker` process (with the
+    sentence-transformers threshold `st_min_texts` instead of tracker's, when given)."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    command = [_tracker()]
+    if st_min_texts is not None:
+        command = [sys.executable, "-c", WITH_ST_MIN, str(st_min_texts)]
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [_tracker(), *args],
+        [*command, *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,
@@ -137,7 +148,7 @@ def main() -> int:
         for i in range(args.runs):
             sub = folder / f"cold{i}"
             sub.mkdir()
-            config = write_config(sub, 300)
+            config = write_config(sub)
             cold.append(
                 run(
                     [
@@ -159,14 +170,14 @@ def main() -> int:
             "cpu_s_median": statistics.median(c for _, _, c in cold),
         }
         for name, st_min in (
-            ("sentence-transformers (chosen from 300 texts)", 300),
+            ("sentence-transformers (chosen from 300 texts)", None),
             ("numpy encoder forced", 10**9),
         ):
             sub = folder / name.split()[0]
             sub.mkdir()
-            config = write_config(sub, st_min)
+            config = write_config(sub)
             wall, mib, cpu = run(
-                ["--config", str(config), "classify", "--input", str(papers), "--json"]
+                ["--config", str(config), "classify", "--input", str(papers), "--json"], st_min
             )
             results[f"batch {name}"] = {
                 "papers": len(batch),

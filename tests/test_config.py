@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from tests.conftest import run_cli
 from tracker.config import Config, Secret, load_config
 from tracker.errors import ConfigError
+from tracker.yamlio import load_yaml
 
 
 def test_defaults_apply_without_a_file(workdir: Path) -> None:
@@ -116,13 +119,55 @@ def test_help_explains_every_command() -> None:
     assert "TRACKER_CONFIG" in result.stdout
 
 
+def _settings(cls: type = Config, prefix: str = "") -> dict[str, object]:
+    """Every setting's dotted name and its default (a section's fields, not the section)."""
+    hints = typing.get_type_hints(cls)
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in ("github_token", "source"):
+            continue
+        if dataclasses.is_dataclass(hints[f.name]):
+            out.update(_settings(hints[f.name], f"{prefix}{f.name}."))
+        elif f.default_factory is not dataclasses.MISSING:
+            out[prefix + f.name] = f.default_factory()
+        else:
+            out[prefix + f.name] = f.default
+    return out
+
+
 def test_default_config_matches_committed_file_defaults() -> None:
-    # The committed tracker.yaml documents the defaults; loading it must not change them.
+    # Loading the committed tracker.yaml changes no default it does not name.
     repo = Path(__file__).resolve().parent.parent
     committed = load_config(repo / "tracker.yaml", env={})
     defaults = Config()
     assert committed.arxiv == defaults.arxiv
     assert committed.http == defaults.http
+
+
+def test_every_key_of_tracker_yaml_is_a_setting_that_differs_from_its_default() -> None:
+    """tracker.yaml holds this repository's choices, never a silent copy of a default."""
+    repo = Path(__file__).resolve().parent.parent
+    load_config(repo / "tracker.yaml", env={})  # an unknown setting would be an error
+    raw = load_yaml(repo / "tracker.yaml")
+    settings = _settings()
+    named = [
+        f"{section}.{key}" if isinstance(values, dict) else section
+        for section, values in raw.items()
+        for key in (values if isinstance(values, dict) else [None])
+    ]
+    assert named, "tracker.yaml names no setting"
+    committed = load_config(repo / "tracker.yaml", env={})
+    for name in named:
+        assert name in settings, f"tracker.yaml: {name} is not a setting"
+        section, _, key = name.rpartition(".")
+        value = getattr(getattr(committed, section) if section else committed, key)
+        assert value != settings[name], f"tracker.yaml: {name} repeats its default"
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    missing = [name for name in _settings() if f"`{name}`" not in readme]
+    assert missing == []
 
 
 def test_venue_source_urls_have_environment_overrides(workdir: Path) -> None:

@@ -106,9 +106,6 @@ class ArxivConfig:
     listing: bool = True  # read the daily listing (source `arxiv-listing`)
     api_url: str = "https://export.arxiv.org/api/query"
     rss_url: str = "https://rss.arxiv.org/rss"
-    page_size: int = 100
-    max_results: int = 2000  # per API search, a guard against runaway paging
-    id_batch_size: int = 100  # ids per API lookup request
 
 
 @dataclass(frozen=True)
@@ -178,9 +175,6 @@ class ClassifierConfig:
     # The proposal rule: empty means the trained model's default (fpr3+bg0.1); fpr2+bg0.1 is
     # the stricter one stored beside it (fewer wrong proposals, lower recall).
     threshold_rule: str = ""
-    # From this many texts to embed at once, sentence-transformers (torch) embeds them;
-    # below, the numpy encoder (no torch import: a cold start in under a second).
-    st_min_texts: int = 300
 
 
 @dataclass(frozen=True)

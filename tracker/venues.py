@@ -268,9 +268,7 @@ def build_venue_lookups(config: Config, http: HttpClient) -> VenueLookups:
     delays hold across both): arXiv at `arxiv.api_url` (whether or not the arXiv sources run),
     dblp at `dblp.api_url` with the configured streams' venue names when streams are set."""
     a = config.arxiv
-    arxiv = ArxivApiSource(
-        http, a.api_url, a.categories, a.query_terms, id_batch_size=a.id_batch_size
-    )
+    arxiv = ArxivApiSource(http, a.api_url, a.categories, a.query_terms)
     # dblp is asked only when configured: a configuration without dblp streams never reads it.
     streams = [DblpStream(s.stream, s.venue) for s in config.dblp.streams]
     dblp = DblpSource(http, config.dblp.api_url, streams) if streams else None

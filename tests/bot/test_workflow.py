@@ -7,6 +7,7 @@ import re
 from ruamel.yaml import YAML
 
 from tests.conftest import REPO
+from tracker.config import load_config
 
 WORKFLOW = REPO / ".github" / "workflows" / "nightly.yml"
 
@@ -62,6 +63,6 @@ def test_it_retrains_a_stale_model_with_a_kept_embedding_cache_before_the_run() 
         i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("actions/cache@")
     )
     assert cache < train < run
-    # The cached folder is the one tracker.yaml names as cache_dir.
-    config = YAML(typ="safe").load((REPO / "tracker.yaml").read_text("utf-8"))
-    assert steps[cache]["with"]["path"] == config["cache_dir"]
+    # The cached folder is the configured cache_dir (tracker.yaml keeps the default).
+    config = load_config(REPO / "tracker.yaml", env={})
+    assert REPO / steps[cache]["with"]["path"] == config.cache_dir

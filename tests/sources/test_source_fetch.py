@@ -304,12 +304,11 @@ def test_a_listing_rendered_from_records_round_trips() -> None:
     assert ArxivApi([paper]).papers == [paper]
 
 
-def test_the_feed_example_in_tracker_yaml_is_a_valid_configuration(tmp_path: Path) -> None:
-    text = (Path(__file__).resolve().parents[2] / "tracker.yaml").read_text("utf-8")
-    example = text.split("feeds: []\n", 1)[1]
-    lines = [line[1:] for line in example.splitlines() if line.startswith("#  ")]
+def test_the_feed_example_in_readme_is_a_valid_configuration(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    example = text.split("```yaml\nfeeds:\n", 1)[1].split("```", 1)[0]
     cfg = tmp_path / "tracker.yaml"
-    cfg.write_text("feeds:\n" + "\n".join(lines) + "\n", "utf-8")
+    cfg.write_text("feeds:\n" + example, "utf-8")
     (feed,) = load_config(cfg, env={}).feeds
     assert (feed.name, feed.venue, feed.year) == ("usenix-security-26", "USENIX", 2026)
     assert [s.name for s in build_sources(load_config(cfg, env={}))][-1] == "usenix-security-26"

@@ -335,7 +335,8 @@ class Embedder:
         cache: the on-disk cache, or None.
         batch_size: texts per sentence-transformers batch.
         st_min_texts: from this many texts to embed, sentence-transformers is used (when
-            installed); below it, the numpy encoder.
+            installed); below it, the numpy encoder. None: `ST_MIN_TEXTS`, read when
+            embedding.
         notes: warnings for people (a rebuilt cache), for the CLI to print.
         timings: seconds spent loading and encoding, by backend.
     """
@@ -343,7 +344,7 @@ class Embedder:
     model: EmbeddingModel
     cache: EmbeddingCache | None = None
     batch_size: int = 32
-    st_min_texts: int = ST_MIN_TEXTS
+    st_min_texts: int | None = None
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     _numpy: Any = field(default=None, repr=False)
@@ -364,7 +365,8 @@ class Embedder:
         total = len(todo)
         progress(0, total)
         if todo:
-            use_st = backend == "st" or (backend == "auto" and total >= self.st_min_texts)
+            st_min = ST_MIN_TEXTS if self.st_min_texts is None else self.st_min_texts
+            use_st = backend == "st" or (backend == "auto" and total >= st_min)
             encode = self._st_encode(required=backend == "st") if use_st else self._numpy_encode()
             # Longest first, in chunks, so that each chunk pads little and progress moves.
             order = sorted(todo, key=lambda k: -len(text_of[k]))

@@ -624,6 +624,5 @@ def load_classifier(config: Config, progress: Progress | None = None) -> Classif
         embedding_sha256=c.embedding_sha256,
         rule=c.threshold_rule,
         batch_size=c.batch_size,
-        st_min_texts=c.st_min_texts,
         progress=progress,
     )

@@ -549,4 +549,4 @@ def open_embedder(config: Config, replacement: Path | None) -> Embedder:
     )
     notes: list[str] = []
     cache = EmbeddingCache(config.cache_dir / "embeddings.sqlite3", notes.append)
-    return Embedder(model, cache, c.batch_size, c.st_min_texts, notes=notes)
+    return Embedder(model, cache, c.batch_size, notes=notes)

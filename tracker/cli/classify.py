@@ -159,7 +159,6 @@ def _lookup(config: Any, ids: Sequence[str]) -> list[Any]:
         a.api_url,
         a.categories,
         a.query_terms,
-        id_batch_size=a.id_batch_size,
     )
     result = source.lookup(list(dict.fromkeys(wanted)))
     found = {p.arxiv_id: p for p in result.papers}

@@ -31,6 +31,14 @@ from tracker.sources.base import Progress, Source, SourceResult, no_progress
 from tracker.sources.feeds import NotAFeedError, ParsedFeed, parse_feed
 
 NAME = "arxiv-api"
+# Results per request: the arxiv package's default and the API manual's example size; a page
+# of 100 is ~300 KB and a night's search is one to three pages.
+PAGE_SIZE = 100
+# The most results one search takes: a night finds ~300 and a week's backfill ~1,500, so more
+# means a runaway query (or a window far too wide), reported as a warning.
+MAX_RESULTS = 2000
+# Ids per lookup request: 100 ids keep the query URL near 1.5 KB, under common URL limits.
+ID_BATCH_SIZE = 100
 TITLE_BATCH = 10  # title phrases per request: short enough a URL, few enough results a page
 ATOM_ACCEPT = "application/atom+xml"
 # The API's sort orders (`sortBy`, `sortOrder`).
@@ -93,9 +101,9 @@ class ArxivApiSource(Source):
         api_url: the query endpoint (`https://export.arxiv.org/api/query`).
         categories: arXiv categories; a paper in any of them matches.
         query_terms: phrases searched in all fields; a paper matching any of them matches.
-        page_size: results per request.
-        max_results: the most results one search takes (a guard against runaway paging).
-        id_batch_size: ids per lookup request.
+        page_size: results per request (`PAGE_SIZE`).
+        max_results: the most results one search takes (`MAX_RESULTS`).
+        id_batch_size: ids per lookup request (`ID_BATCH_SIZE`).
         empty_retries: how often a search that found nothing is run again.
     """
 
@@ -108,9 +116,9 @@ class ArxivApiSource(Source):
         categories: Sequence[str],
         query_terms: Sequence[str],
         *,
-        page_size: int = 100,
-        max_results: int = 2000,
-        id_batch_size: int = 100,
+        page_size: int = PAGE_SIZE,
+        max_results: int = MAX_RESULTS,
+        id_batch_size: int = ID_BATCH_SIZE,
         empty_retries: int = 1,
     ) -> None:
         if page_size < 1 or id_batch_size < 1:
@@ -156,7 +164,7 @@ class ArxivApiSource(Source):
         if run.total is not None and run.total > self.max_results:
             warnings.append(
                 f"the search has {run.total} results; only the first {self.max_results} were "
-                "taken (raise arxiv.max_results or shorten the window)"
+                "taken (shorten the window)"
             )
         return SourceResult(tuple(run.papers), tuple(warnings))
 

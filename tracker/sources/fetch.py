@@ -363,9 +363,6 @@ def build_sources(
                 a.api_url,
                 a.categories,
                 a.query_terms,
-                page_size=a.page_size,
-                max_results=a.max_results,
-                id_batch_size=a.id_batch_size,
             )
         )
     if LISTING_NAME in selected:
@@ -403,8 +400,6 @@ def _validate(config: Config) -> None:
         )
     if config.http.timeout <= 0:
         raise ConfigError(f"{where}http.timeout must be positive: every request needs one")
-    if config.arxiv.page_size < 1 or config.arxiv.id_batch_size < 1:
-        raise ConfigError(f"{where}arxiv.page_size and arxiv.id_batch_size must be at least 1")
     urls_extra = []
     if config.dblp.streams:
         urls_extra.append(("dblp.api_url", config.dblp.api_url))
