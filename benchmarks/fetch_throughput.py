@@ -29,7 +29,7 @@ import requests
 from benchmarks.machine import machine
 from tests.servers import LoopbackServer, Reply
 from tests.servers.arxiv import RSS_TYPE, listing_rss
-from tracker.catalog import Catalog
+from tracker.catalog.known import Known
 from tracker.config import ArxivConfig
 from tracker.http import HttpClient
 from tracker.paper import Paper
@@ -52,11 +52,11 @@ def load_nights(path: Path) -> dict[dt.date, list[Paper]]:
     return dict(sorted(nights.items()))
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"default: {DEFAULT_DATA}")
     parser.add_argument("--repeats", type=int, default=5, help="passes over all nights")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not args.data.is_file():
         print(f"Error: no stream at {args.data} (give --data PATH)", file=sys.stderr)
         return 2
@@ -64,7 +64,7 @@ def main() -> int:
     nights = load_nights(args.data)
     categories = ArxivConfig().categories
     cats = "+".join(categories)
-    known = Catalog.load(REPO / "catalog").index()
+    known = Known.in_folder(REPO / "catalog")
     http = HttpClient(requests.Session(), delay=0.0, timeout=30.0, sleep=lambda s: None)
 
     rates: list[float] = []
@@ -101,7 +101,7 @@ def main() -> int:
                     listing = parse_listing(response.content, response.url)
                     t2 = time.perf_counter()
                     merged = merge_papers(listing.papers)
-                    [p for p in merged if known.find(p) is None]
+                    known.sift(merged)
                     t3 = time.perf_counter()
                     for name, seconds in (
                         ("http", t1 - t0),
