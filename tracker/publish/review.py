@@ -253,12 +253,9 @@ class Reviewer:
             items = work.reconcile()
 
             texts = {root / PAPERS_FILE: catalog.dumps(), **render_all(catalog)}
-            changed = {
-                f"{self.catalog_path}/{p.relative_to(root).as_posix()}".lstrip("/"): text
-                for p, text in texts.items()
-                if files.get(f"{self.catalog_path}/{p.relative_to(root).as_posix()}".lstrip("/"))
-                != text
-            }
+            prefix = f"{self.catalog_path}/" if self.catalog_path else ""
+            repo_paths = {prefix + p.relative_to(root).as_posix(): t for p, t in texts.items()}
+            changed = {path: t for path, t in repo_paths.items() if files.get(path) != t}
 
         new_head = pull.head_sha
         if changed:
