@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracker.identity import parse_arxiv_id
+from tracker.text import plain
 
 # Link kinds with a fixed meaning; other kinds are kept as they come.
 LINK_ABS = "abs"
@@ -26,7 +27,8 @@ class Paper:
     """A paper as far as we know it.
 
     Fields:
-        title: the title as published (whitespace-normalised, LaTeX kept).
+        title: the title as published (whitespace-normalised, LaTeX kept). Title, abstract,
+            authors, venue and comment pass through `tracker.text.plain` on construction.
         abstract: the abstract, or "" when unknown (the seed list has none).
         authors: author names in order.
         arxiv_id: the arXiv identifier without version (`2603.06862`, `cs/0112017`), or None.
@@ -56,6 +58,16 @@ class Paper:
     submitted: dt.date | None = None
     announced: dt.date | None = None
     source: str | None = None
+
+    def __post_init__(self) -> None:
+        # Text from papers is hostile: every Paper carries it through the one sanitiser, so
+        # no stage can store or show a control character, an escape sequence or a bidi
+        # override from a title (tracker.text).
+        for name in ("title", "abstract", "venue", "comment"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, plain(value))
+        object.__setattr__(self, "authors", tuple(plain(str(a)) for a in self.authors))
 
     def link(self, kind: str) -> str | None:
         return self.links.get(kind)

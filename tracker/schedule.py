@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracker.config import ScheduleConfig
 from tracker.errors import ConfigError, TrackerError
+from tracker.text import plain
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -152,13 +153,13 @@ def logged(job: Callable[[], Any]) -> Callable[[], None]:
         try:
             report = job()
         except TrackerError as exc:
-            log.error(JOB_FAILED.format(error=exc))
+            log.error(plain(JOB_FAILED.format(error=exc)))
             return
         except Exception:
             log.exception(JOB_FAILED.format(error="unexpected error"))
             return
         for line in getattr(report, "summary", lambda: [])():
-            log.info(line)
+            log.info(plain(line))  # summaries quote titles and servers: tracker.text
 
     return run
 

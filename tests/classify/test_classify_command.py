@@ -101,7 +101,7 @@ def test_human_output_never_passes_terminal_control_sequences(trained: Repo) -> 
     assert result.exit_code == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "\u202e" not in result.stdout
-    assert "Backdoors [31mred [0m in LoRA adapters" in result.stdout
+    assert "Backdoors red in LoRA adapters" in result.stdout  # escape sequences go whole
 
 
 def test_input_file_gives_one_object_per_line_in_input_order(trained: Repo, tmp_path: Path) -> None:

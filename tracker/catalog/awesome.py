@@ -16,6 +16,7 @@ from tracker.catalog.taxonomy import Section, Taxonomy
 from tracker.errors import Problem
 from tracker.identity import doi_from_url, normalize_arxiv_id
 from tracker.paper import Paper
+from tracker.text import plain
 
 _HEADING = re.compile(r"^(?P<marks>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
 _ITEM = re.compile(r"^\s{0,3}(?:\d+[.)]|[-*+])\s+(?P<body>.*\S)\s*$")
@@ -140,7 +141,7 @@ def _link_order(links: dict[str, str] | object) -> list[tuple[str, str]]:
 
 def escape_markdown(text: str) -> str:
     """Escape characters that would make untrusted text into links, HTML or emphasis."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _MD_SPECIAL.sub(r"\\\1", plain(text))
 
 
 def safe_url(url: str) -> str:

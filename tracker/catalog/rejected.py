@@ -26,6 +26,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from tracker.errors import CatalogError, Problem
 from tracker.identity import PaperIndex, normalize_doi, parse_arxiv_id
 from tracker.paper import Paper
+from tracker.text import plain
 from tracker.yamlio import dumps_yaml, line_of, loads_yaml
 
 REJECTED_FILE = "rejected.yaml"
@@ -59,6 +60,10 @@ class Rejection:
     pr: int | None = None
     reason: str = REASON_BY_HAND
     date: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "title", plain(self.title))  # hostile text: tracker.text
+        object.__setattr__(self, "reason", plain(self.reason))
 
     def as_paper(self) -> Paper:
         return Paper(title=self.title, arxiv_id=self.arxiv, doi=self.doi)

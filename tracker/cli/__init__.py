@@ -17,6 +17,7 @@ import click
 from tracker import __version__
 from tracker.config import CONFIG_ENV, Config, load_config
 from tracker.errors import CatalogError, TrackerError
+from tracker.text import plain
 
 
 @dataclass
@@ -33,12 +34,18 @@ class State:
         return self._config
 
 
+def say(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print text that may hold other people's words (titles, names, messages from servers)
+    through the one sanitiser: no escape sequence or bidi override reaches a terminal."""
+    click.echo(plain(text, lines=True), err=err, nl=nl)
+
+
 def report_error(exc: TrackerError) -> None:
     """`Error: message (hint)` on stderr, then one line per problem."""
-    click.echo(f"Error: {exc}", err=True)
+    say(f"Error: {exc}", err=True)
     if isinstance(exc, CatalogError):
         for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
+            say(f"  {problem}", err=True)
 
 
 class TrackerGroup(click.Group):
@@ -77,7 +84,7 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
 def warn(notes: Iterable[str]) -> None:
     """`Warning: note` on stderr for each distinct note, in order."""
     for note in dict.fromkeys(notes):
-        click.echo(f"Warning: {note}", err=True)
+        say(f"Warning: {note}", err=True)
 
 
 from tracker.cli import bot as _bot  # noqa: E402,F401  (registers the commands)

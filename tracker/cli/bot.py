@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracker.cli import State, main, report_error, warn
+from tracker.cli import State, main, report_error, say, warn
 from tracker.config import Config
 from tracker.errors import EXIT_FAILURE, EXIT_OK, TrackerError
 
@@ -211,13 +211,13 @@ def run_cmd(
         )
     if report.dry_run and report.proposals:
         click.echo(DRY_RUN_HEADER)
-        click.echo(report.title)
+        say(report.title)
         click.echo("")
-        click.echo(report.body)
+        say(report.body)
         if no_write:
-            click.echo(_diff(config, report), nl=False)
+            say(_diff(config, report), nl=False)
     for line in report.summary():
-        click.echo(line, err=True)
+        say(line, err=True)
     sys.exit(report.exit_code)
 
 
@@ -256,7 +256,7 @@ def schedule(state: State, once: bool) -> None:
     if once:
         report = run_job(config)
         for line in report.summary():
-            click.echo(line, err=True)
+            say(line, err=True)
         sys.exit(report.exit_code)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -308,7 +308,7 @@ def review(state: State, number: int | None) -> None:
             continue
         failed = failed or report.failed
         for line in report.summary():
-            click.echo(line, err=True)
+            say(line, err=True)
     if not numbers:
         click.echo(NO_OPEN_PULLS, err=True)
     sys.exit(EXIT_FAILURE if failed else EXIT_OK)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import State, main, warn
+from tracker.cli import State, main, say, warn
 from tracker.errors import EXIT_FAILURE, EXIT_OK
 
 
@@ -45,7 +45,7 @@ def import_cmd(state: State, path: Path, replace: bool) -> None:
     report = import_list(state.config.catalog_dir, path, replace=replace, notify=_notify)
     warn(report.notes)
     for entry in report.skipped:
-        click.echo(f"skipped (already in the catalog): {entry.paper.title}", err=True)
+        say(f"skipped (already in the catalog): {entry.paper.title}", err=True)
     written = ", ".join(_display(p) for p in report.written) or "nothing (no changes)"
     click.echo(
         f"Imported {len(report.added)} papers, skipped {len(report.skipped)}; wrote {written}.",
@@ -121,7 +121,7 @@ def check(state: State, as_json: bool) -> None:
                 )
             )
         else:
-            click.echo(str(display))
+            say(str(display))
     click.echo(
         f"{len(problems)} problem(s) found." if problems else "The catalog is valid.", err=True
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,24 +22,18 @@ import click
 from tracker.classify.result import TIER_ADDED, TIER_CANDIDATE, TIER_OUT
 from tracker.cli import State, main, warn
 from tracker.errors import InputError
+from tracker.text import plain
 
 if TYPE_CHECKING:
     from tracker.classify.result import Classification
     from tracker.config import Config
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
-# C0 and C1 control characters (ESC, BEL, CSI ...) except none: paper text is printed inert.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 NOT_FOUND = "not found on arXiv: {ids}"
 # Off a terminal, batches smaller than this embed in a few seconds: no progress lines.
 _QUIET_BELOW = 64
 NOT_AN_ID = "not an arXiv id: {value!r}"
-
-
-def clean(text: str) -> str:
-    """Text safe to print on a terminal: control characters and bidi overrides become spaces."""
-    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 @contextmanager
@@ -181,8 +174,8 @@ VERDICTS = {
 def _print_verdict(
     v: Classification, ident: str | None, threshold: float, candidate_threshold: float
 ) -> None:
-    head = f"{clean(ident)}  " if ident else ""
-    click.echo(f"{head}{clean(v.paper.title)}")
+    head = f"{plain(ident)}  " if ident else ""
+    click.echo(f"{head}{plain(v.paper.title)}")
     limits = f"threshold {threshold:.2f}"
     if candidate_threshold < threshold:
         limits += f", candidates from {candidate_threshold:.2f}"
@@ -195,7 +188,7 @@ def _print_verdict(
     if v.neighbors:
         click.echo("  nearest catalog papers:")
         for n in v.neighbors:
-            click.echo(f"    {n.similarity:.2f}  {clean(n.title)} [{n.section_id}]")
+            click.echo(f"    {n.similarity:.2f}  {plain(n.title)} [{n.section_id}]")
     click.echo("")
 
 

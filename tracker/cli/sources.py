@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from tracker.cli import State, main
+from tracker.cli import State, main, say
 from tracker.cli.progress import ProgressDisplay
 from tracker.errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, InputError
 
@@ -94,7 +94,7 @@ def _print_summary(report: Any) -> None:
             err=True,
         )
         for message in s.messages:
-            click.echo(f"  {message}", err=True)
+            say(f"  {message}", err=True)  # source messages quote servers and feeds
     fetched = sum(s.fetched for s in report.sources)
     click.echo(
         f"{report.since}..{report.until}: {fetched} fetched, {report.merged} distinct after "

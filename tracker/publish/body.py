@@ -37,6 +37,7 @@ from tracker.publish.block import (
 )
 from tracker.publish.venues import updates_title
 from tracker.selection import RunStats
+from tracker.text import plain
 
 # --- user-facing text (tests assert on these) ------------------------------------------------
 
@@ -93,7 +94,9 @@ _TASK = re.compile(r"^[-*] \[(?P<mark>[ xX])\] \[(?P<key>(?:arXiv|doi|ref):[^\]\
 
 def inert(text: str) -> str:
     """`text` as Markdown that shows exactly these characters and does nothing else."""
-    text = " ".join(text.split())  # no newline can end a line, a table row or start a block
+    # One line of visible characters (tracker.text): no newline can end a line, a table row
+    # or start a block; no escape sequence or bidi override survives.
+    text = plain(text)
     text = text.replace("&", "&amp;")  # no entity can spell `@`, `<` or a link
     # No `<` or `>` at all: no HTML, and no `<!--` or `-->` that could open or close the
     # hidden block's comment (a backslash would not stop a parser reading the raw body).
