@@ -62,6 +62,22 @@ def test_invalid_settings_name_the_file_and_line(tmp_path: Path, text: str, mess
     assert message in str(info.value)
 
 
+def test_every_invalid_setting_is_reported_with_its_line_like_the_catalog_files(
+    workdir: Path,
+) -> None:
+    """One validation style: a file's problems are all reported, each as file:line: message."""
+    cfg = workdir / "tracker.yaml"
+    cfg.write_text("http:\n  timeout: soon\n  retries: -1\ncolour: red\n", "utf-8")
+    result = run_cli("check")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:4] == [
+        f"Error: {cfg}: 3 problem(s)",
+        f"  {cfg}:2: 'http.timeout' must be a number",
+        f"  {cfg}:3: 'http.retries' must not be negative",
+        f"  {cfg}:4: unknown setting 'colour'",
+    ]
+
+
 def test_environment_overrides_endpoints_and_repository(tmp_path: Path) -> None:
     config = load_config(
         env={

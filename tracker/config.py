@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tracker.errors import ConfigError
+from tracker.errors import ConfigError, Problems
 from tracker.yamlio import line_of, load_yaml
 
 CONFIG_ENV = "TRACKER_CONFIG"
@@ -243,7 +243,7 @@ TOKEN_ENV = ("TRACKER_GITHUB_TOKEN", "GITHUB_TOKEN")
 def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Load the configuration (see the module docstring for the search order).
 
-    Raises ConfigError naming the file and line of the first invalid value.
+    Raises ConfigError naming the file and line of each invalid value (`tracker.errors.Problems`).
     """
     env = os.environ if env is None else env
     explicit = path or env.get(CONFIG_ENV) or None
@@ -272,76 +272,97 @@ def _read_file(file: Path) -> Config:
     data = load_yaml(file, ConfigError)
     if data is None:
         data = {}
+    problems = Problems(str(file))
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{file}:1: the configuration must be a mapping of sections")
-    config = _build(Config, data, file, "")
+        problems.add(1, "the configuration must be a mapping of sections")
+        problems.raise_if_any(ConfigError)
+    config = _build(Config, data, problems, "")
+    problems.raise_if_any(ConfigError)
     return dataclasses.replace(config, source=file)
 
 
-def _build(cls: type, data: Mapping[str, Any], file: Path, prefix: str) -> Any:
+# What a setting that failed its check turns into: left out, so its default stays (the
+# problem is reported anyway, with every other one of the file).
+_INVALID: Any = object()
+
+
+def _build(cls: type, data: Mapping[str, Any], problems: Problems, prefix: str) -> Any:
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls) if f.name not in ("github_token", "source")}
     values: dict[str, Any] = {}
     for key, value in data.items():
-        where = f"{file}:{_line(data, key)}"
+        line = _line(data, key)
         if key not in names:
             known = ", ".join(sorted(names))
-            raise ConfigError(f"{where}: unknown setting '{prefix}{key}'", hint=f"known: {known}")
-        values[key] = _convert(hints[key], value, file, f"{prefix}{key}", where)
-    for f in dataclasses.fields(cls):
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        if required and f.name not in values:
-            raise ConfigError(
-                f"{file}:{_line(data, None)}: missing required setting '{prefix}{f.name}'"
-            )
+            problems.add(line, f"unknown setting '{prefix}{key}'", hint=f"known: {known}")
+            continue
+        converted = _convert(hints[key], value, problems, f"{prefix}{key}", line)
+        if converted is not _INVALID:
+            values[key] = converted
+    missing = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+        and f.name not in values
+    ]
+    for name in missing:
+        if name not in data:  # present but invalid: reported already
+            problems.add(_line(data, None), f"missing required setting '{prefix}{name}'")
+    if missing:
+        return _INVALID  # cannot be built without them; the problems say why
     return cls(**values)
 
 
-def _convert(tp: Any, value: Any, file: Path, name: str, where: str) -> Any:
+def _convert(tp: Any, value: Any, problems: Problems, name: str, line: int) -> Any:
+    def invalid(message: str) -> Any:
+        problems.add(line, f"'{name}' {message}")
+        return _INVALID
+
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         options = [t for t in typing.get_args(tp) if t is not type(None)]
         if value is None:
             return None
-        return _convert(options[0], value, file, name, where)
+        return _convert(options[0], value, problems, name, line)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
-            raise ConfigError(f"{where}: '{name}' must be a mapping")
-        return _build(tp, value, file, f"{name}.")  # type: ignore[arg-type]
+            return invalid("must be a mapping")
+        return _build(tp, value, problems, f"{name}.")  # type: ignore[arg-type]
     if origin is list:
         (item_type,) = typing.get_args(tp)
         if not isinstance(value, list):
-            raise ConfigError(f"{where}: '{name}' must be a list")
-        out = []
-        for i, item in enumerate(value):
-            item_where = f"{file}:{_line(value, i)}"
-            out.append(_convert(item_type, item, file, f"{name}[{i}]", item_where))
-        return out
+            return invalid("must be a list")
+        items = [
+            _convert(item_type, item, problems, f"{name}[{i}]", _line(value, i))
+            for i, item in enumerate(value)
+        ]
+        return [item for item in items if item is not _INVALID]
     if tp is Path:
         if not isinstance(value, str) or not value:
-            raise ConfigError(f"{where}: '{name}' must be a path")
+            return invalid("must be a path")
         return Path(value)
     if tp is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{where}: '{name}' must be true or false")
+            return invalid("must be true or false")
         return value
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}: '{name}' must be a number")
+            return invalid("must be a number")
         if value < 0:
-            raise ConfigError(f"{where}: '{name}' must not be negative")
+            return invalid("must not be negative")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: '{name}' must be a whole number")
+            return invalid("must be a whole number")
         if value < 0:
-            raise ConfigError(f"{where}: '{name}' must not be negative")
+            return invalid("must not be negative")
         return value
     if tp is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{where}: '{name}' must be a string")
+            return invalid("must be a string")
         return value
-    raise ConfigError(f"{where}: '{name}' has an unsupported type")  # pragma: no cover
+    return invalid("has an unsupported type")  # pragma: no cover
 
 
 def _line(container: Any, key: Any) -> int:

@@ -33,7 +33,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from tracker.errors import CatalogError, Problem
+from tracker.errors import Problems
 from tracker.identity import normalize_doi, parse_arxiv_id
 from tracker.paper import Paper
 from tracker.yamlio import dumps_yaml, line_of, loads_yaml
@@ -146,14 +146,16 @@ def parse_decisions(text: str, name: str) -> list[Decision]:
     doc = loads_yaml(text, name)
     if doc is None:
         return []
+    problems = Problems(name)
     if not isinstance(doc, list):
-        raise CatalogError(f"{name}: must be a list of rows", [Problem(name, 1, "not a list")])
-    out, problems = [], []
+        problems.add(1, "must be a list of rows")
+        problems.raise_if_any()
+    out = []
     for i, item in enumerate(doc):
         line = line_of(doc, i)
         why = _problem(item)
         if why:
-            problems.append(Problem(name, line, why))
+            problems.add(line, why)
             continue
         arxiv = parse_arxiv_id(str(item["arxiv"])) if item.get("arxiv") else None
         relevance = item.get("relevance")
@@ -172,8 +174,7 @@ def parse_decisions(text: str, name: str) -> list[Decision]:
                 relevance=float(relevance) if isinstance(relevance, int | float) else None,
             )
         )
-    if problems:
-        raise CatalogError(f"{name}: {len(problems)} problem(s)", problems)
+    problems.raise_if_any()
     return out
 
 

@@ -10,7 +10,7 @@ from tracker.catalog.awesome import parse_list
 from tracker.catalog.lock import catalog_lock
 from tracker.catalog.render import TEMPLATES_DIR
 from tracker.catalog.store import Catalog, Entry, duplicate_problems, new_catalog_text
-from tracker.errors import CatalogError
+from tracker.errors import Problems
 from tracker.fsutil import read_text, write_files
 
 INTRO_TEMPLATE = "intro.zh.md"
@@ -51,13 +51,12 @@ def import_list(
 def _import(root: Path, source: Path, text: str, replace: bool) -> ImportReport:
     catalog = Catalog.load(root, allow_missing=True)
     parsed = parse_list(text, str(source), catalog.taxonomy)
-    problems = parsed.problems + duplicate_problems(parsed.entries, str(source))
-    if problems:
-        raise CatalogError(
-            f"{source}: {len(problems)} problem(s); nothing was imported",
-            problems,
-            hint="fix the lines listed and import again",
-        )
+    problems = Problems(str(source))
+    problems.extend(parsed.problems + duplicate_problems(parsed.entries, str(source)))
+    problems.raise_if_any(
+        hint="fix the lines listed and import again",
+        summary=f"{source}: {len(problems)} problem(s); nothing was imported",
+    )
     report = ImportReport()
     if replace:
         report.added = parsed.entries

@@ -23,7 +23,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from tracker.errors import CatalogError, Problem
+from tracker.errors import Problems
 from tracker.identity import PaperIndex, normalize_doi, parse_arxiv_id
 from tracker.paper import Paper
 from tracker.text import plain
@@ -93,13 +93,15 @@ def parse_rejections(text: str, name: str) -> list[Rejection]:
     doc = loads_yaml(text, name)
     if doc is None:
         return []
+    problems = Problems(name)
     if not isinstance(doc, list):
-        raise CatalogError(f"{name}: must be a list of entries", [Problem(name, 1, "not a list")])
-    out, problems = [], []
+        problems.add(1, "must be a list of entries")
+        problems.raise_if_any()
+    out = []
     for i, item in enumerate(doc):
         line = line_of(doc, i)
         if not isinstance(item, dict) or not isinstance(item.get("title"), str):
-            problems.append(Problem(name, line, "an entry needs at least a title"))
+            problems.add(line, "an entry needs at least a title")
             continue
         arxiv = parse_arxiv_id(str(item["arxiv"])) if item.get("arxiv") else None
         doi = normalize_doi(str(item["doi"])) if item.get("doi") else None
@@ -115,8 +117,7 @@ def parse_rejections(text: str, name: str) -> list[Rejection]:
                 date=date,
             )
         )
-    if problems:
-        raise CatalogError(f"{name}: {len(problems)} problem(s)", problems)
+    problems.raise_if_any()
     return out
 
 

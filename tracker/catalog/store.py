@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from tracker.catalog.lock import settle
 from tracker.catalog.taxonomy import Taxonomy, load_taxonomy
-from tracker.errors import CatalogError, Problem, shown
+from tracker.errors import CatalogError, Problem, Problems, shown
 from tracker.fsutil import read_text, write_files
 from tracker.identity import PaperIndex, normalize_doi, paper_ids, parse_arxiv_id
 from tracker.paper import LINK_ABS, LINK_CODE, LINK_PDF, Paper
@@ -158,13 +158,14 @@ class Catalog:
             return cls(root, taxonomy, [], _new_doc())
         doc, problems = read_papers(path)
         entries, more = parse_entries(doc, str(path), taxonomy)
-        problems += more + duplicate_problems(entries, str(path))
-        if problems:
-            raise CatalogError(
-                f"{path}: {len(problems)} problem(s)",
-                sorted(problems, key=lambda p: (p.line or 0, p.message)),
-                hint="fix the lines listed, then run `tracker check`",
+        found = Problems(str(path))
+        found.extend(
+            sorted(
+                problems + more + duplicate_problems(entries, str(path)),
+                key=lambda p: (p.line or 0, p.message),
             )
+        )
+        found.raise_if_any(hint="fix the lines listed, then run `tracker check`")
         return cls(root, taxonomy, entries, doc if doc is not None else _new_doc())
 
     def in_section(self, section_id: str) -> list[Entry]:
@@ -323,28 +324,29 @@ def completeness_problems(text: str, name: str, *, final_newline: bool = True) -
 
 def parse_entries(doc: Any, path: str, taxonomy: Taxonomy) -> tuple[list[Entry], list[Problem]]:
     """Turn the loaded papers.yaml into entries, collecting a Problem for each fault found."""
-    problems: list[Problem] = []
+    problems = Problems(path)
     if doc is None:
-        return [], problems
+        return [], []
     if not isinstance(doc, list):
-        return [], [Problem(path, line_of(doc) or 1, "papers.yaml must be a list of entries")]
+        problems.add(line_of(doc) or 1, "papers.yaml must be a list of entries")
+        return [], problems.items
     entries = []
     for i, item in enumerate(doc):
         line = line_of(doc, i)
         if not isinstance(item, dict):
-            problems.append(Problem(path, line, "an entry must be a mapping (title: ..., ...)"))
+            problems.add(line, "an entry must be a mapping (title: ..., ...)")
             continue
-        entry = _parse_entry(item, path, line, taxonomy, problems)
+        entry = _parse_entry(item, line, taxonomy, problems)
         if entry is not None:
             entries.append(entry)
-    return entries, problems
+    return entries, problems.items
 
 
 def _parse_entry(
-    item: dict[str, Any], path: str, line: int | None, taxonomy: Taxonomy, problems: list[Problem]
+    item: dict[str, Any], line: int | None, taxonomy: Taxonomy, problems: Problems
 ) -> Entry | None:
     def problem(key: str | None, message: str) -> None:
-        problems.append(Problem(path, line_of(item, key) if key else line, message))
+        problems.add(line_of(item, key) if key else line, message)
 
     for key in item:
         if key not in _KNOWN:
@@ -384,12 +386,8 @@ def _parse_entry(
     clean_links: dict[str, str] = {}
     for kind, url in links.items():
         if not isinstance(url, str) or not is_valid_url(url):
-            problems.append(
-                Problem(
-                    path,
-                    line_of(links, kind) or line,
-                    f"malformed URL for {shown(kind)}: {shown(url)}",
-                )
+            problems.add(
+                line_of(links, kind) or line, f"malformed URL for {shown(kind)}: {shown(url)}"
             )
         else:
             clean_links[str(kind)] = url
@@ -501,9 +499,9 @@ def _why_same(a: Paper, b: Paper) -> str:
 def parse_papers_text(text: str, name: str, taxonomy: Taxonomy) -> list[Entry]:
     """Entries from papers.yaml text (used by tests and by the bot to read a branch's file)."""
     # No final-newline rule here: a file on a branch is exactly what someone committed.
-    problems = completeness_problems(text, name, final_newline=False)
+    problems = Problems(name)
+    problems.extend(completeness_problems(text, name, final_newline=False))
     entries, more = parse_entries(loads_yaml(text, name), name, taxonomy)
-    problems += more
-    if problems:
-        raise CatalogError(f"{name}: {len(problems)} problem(s)", problems)
+    problems.extend(more)
+    problems.raise_if_any()
     return entries

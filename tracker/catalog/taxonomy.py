@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tracker.errors import CatalogError, Problem
+from tracker.errors import Problems
 from tracker.yamlio import line_of, load_yaml
 
 _FIELDS = {"id", "heading_zh", "heading_en", "description", "children"}
@@ -85,47 +85,42 @@ class Taxonomy:
 def load_taxonomy(path: Path) -> Taxonomy:
     """Read `taxonomy.yaml`; raises CatalogError listing each `file:line: message`."""
     data = load_yaml(path)
-    problems: list[Problem] = []
+    problems = Problems(str(path))
     if not isinstance(data, list) or not data:
-        raise CatalogError(
-            f"{path}: the taxonomy must be a non-empty list of sections",
-            [Problem(str(path), 1, "the taxonomy must be a non-empty list of sections")],
-        )
+        problems.add(1, "the taxonomy must be a non-empty list of sections")
+        problems.raise_if_any()
     seen: set[str] = set()
-    roots = [_section(item, None, path, problems, seen) for item in data]
-    if problems:
-        raise CatalogError(f"{path}: invalid taxonomy", problems, hint="fix the lines listed")
+    roots = [_section(item, None, problems, seen) for item in data]
+    problems.raise_if_any(hint="fix the lines listed")
     return Taxonomy([r for r in roots if r is not None])
 
 
-def _section(
-    item: Any, parent: str | None, path: Path, problems: list[Problem], seen: set[str]
-) -> Section | None:
+def _section(item: Any, parent: str | None, problems: Problems, seen: set[str]) -> Section | None:
     line = line_of(item)
     if not isinstance(item, dict):
-        problems.append(Problem(str(path), line, "a section must be a mapping"))
+        problems.add(line, "a section must be a mapping")
         return None
     for key in item:
         if key not in _FIELDS:
-            problems.append(Problem(str(path), line_of(item, key), f"unknown field '{key}'"))
+            problems.add(line_of(item, key), f"unknown field '{key}'")
     sid = item.get("id")
     if not isinstance(sid, str) or not sid:
-        problems.append(Problem(str(path), line, "missing 'id'"))
+        problems.add(line, "missing 'id'")
         return None
     if sid in seen:
-        problems.append(Problem(str(path), line_of(item, "id"), f"duplicate section id '{sid}'"))
+        problems.add(line_of(item, "id"), f"duplicate section id '{sid}'")
     seen.add(sid)
     for key in ("heading_en", "description"):
         if not isinstance(item.get(key), str) or not item[key].strip():
-            problems.append(Problem(str(path), line, f"section '{sid}': missing '{key}'"))
+            problems.add(line, f"section '{sid}': missing '{key}'")
     heading_zh = item.get("heading_zh")
     if heading_zh is not None and not isinstance(heading_zh, str):
-        problems.append(Problem(str(path), line, f"section '{sid}': 'heading_zh' must be text"))
+        problems.add(line, f"section '{sid}': 'heading_zh' must be text")
     children_raw = item.get("children") or []
     if not isinstance(children_raw, list):
-        problems.append(Problem(str(path), line, f"section '{sid}': 'children' must be a list"))
+        problems.add(line, f"section '{sid}': 'children' must be a list")
         children_raw = []
-    children = [_section(c, sid, path, problems, seen) for c in children_raw]
+    children = [_section(c, sid, problems, seen) for c in children_raw]
     return Section(
         id=sid,
         heading_zh=heading_zh,

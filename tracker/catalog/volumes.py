@@ -26,7 +26,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from tracker.errors import CatalogError, Problem
+from tracker.errors import Problems
 from tracker.yamlio import dumps_yaml, line_of, loads_yaml
 
 VOLUMES_FILE = "volumes.yaml"
@@ -92,28 +92,25 @@ def parse_volumes(text: str, name: str) -> VolumesRead:
     doc = loads_yaml(text, name)
     if doc is None:
         return VolumesRead()
-    problems: list[Problem] = []
+    problems = Problems(name)
     out: list[Volume] = []
     if not isinstance(doc, Mapping):
-        problem = Problem(name, 1, "must map each source to its streams")
-        raise CatalogError(str(problem), [problem])
+        problems.add(1, "must map each source to its streams")
+        problems.raise_if_any()
     for source, streams in doc.items():
         if not isinstance(streams, Mapping):
-            problems.append(Problem(name, line_of(doc, source), f"{source}: must map streams"))
+            problems.add(line_of(doc, source), f"{source}: must map streams")
             continue
         for stream, labels in streams.items():
             if not isinstance(labels, Mapping):
-                where = line_of(streams, stream)
-                problems.append(Problem(name, where, f"{stream}: must map volumes to counts"))
+                problems.add(line_of(streams, stream), f"{stream}: must map volumes to counts")
                 continue
             for label, count in labels.items():
                 if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-                    where = line_of(labels, label)
-                    problems.append(Problem(name, where, f"{label}: the count must be a number"))
+                    problems.add(line_of(labels, label), f"{label}: the count must be a number")
                     continue
                 out.append(Volume(str(source), str(stream), str(label), count))
-    if problems:
-        raise CatalogError(f"{name}: {len(problems)} problem(s)", problems)
+    problems.raise_if_any()
     return VolumesRead(out)
 
 

@@ -16,7 +16,7 @@ import click
 
 from tracker import __version__
 from tracker.config import CONFIG_ENV, Config, load_config
-from tracker.errors import CatalogError, TrackerError
+from tracker.errors import TrackerError
 from tracker.text import plain
 
 
@@ -41,11 +41,13 @@ def say(text: str, *, err: bool = False, nl: bool = True) -> None:
 
 
 def report_error(exc: TrackerError) -> None:
-    """`Error: message (hint)` on stderr, then one line per problem."""
+    """`Error: message (hint)` on stderr, then one line per problem (unless the only problem is
+    the message itself)."""
     say(f"Error: {exc}", err=True)
-    if isinstance(exc, CatalogError):
-        for problem in exc.problems:
-            say(f"  {problem}", err=True)
+    if [str(p) for p in exc.problems] == [exc.message]:
+        return
+    for problem in exc.problems:
+        say(f"  {problem}", err=True)
 
 
 class TrackerGroup(click.Group):
