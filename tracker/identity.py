@@ -333,16 +333,32 @@ class PaperIndex(Generic[T]):
     def __iter__(self) -> Iterator[tuple[Identifiable, T]]:
         return iter(self._items)
 
-    def add(self, paper: Identifiable, value: T) -> None:
+    def add(self, paper: Identifiable, value: T, keys: list[str] | None = None) -> None:
+        """Index `paper` with `value`; `keys` are its `index_keys`, when already computed."""
+        self._add(paper, value, keys if keys is not None else index_keys(paper))
+
+    def add_new(self, paper: Identifiable, value: T, keys: list[str] | None = None) -> bool:
+        """Add `paper` unless the index holds the same paper already; whether it was added."""
+        keys = keys if keys is not None else index_keys(paper)
+        if self._find_all(paper, keys):
+            return False
+        self._add(paper, value, keys)
+        return True
+
+    def find_all(self, paper: Identifiable, keys: list[str] | None = None) -> list[T]:
+        """The values stored for the same paper as `paper` (`keys`: its `index_keys`)."""
+        return self._find_all(paper, keys if keys is not None else index_keys(paper))
+
+    def _add(self, paper: Identifiable, value: T, keys: list[str]) -> None:
         index = len(self._items)
         self._items.append((paper, value))
-        for key in _index_keys(paper):
+        for key in keys:
             self._keys.setdefault(key, []).append(index)
 
-    def find_all(self, paper: Identifiable) -> list[T]:
+    def _find_all(self, paper: Identifiable, keys: list[str]) -> list[T]:
         seen: set[int] = set()
         found: list[T] = []
-        for key in _index_keys(paper):
+        for key in keys:
             for index in self._keys.get(key, ()):
                 if index in seen:
                     continue
@@ -352,15 +368,18 @@ class PaperIndex(Generic[T]):
                     found.append(value)
         return found
 
-    def find(self, paper: Identifiable) -> T | None:
-        found = self.find_all(paper)
+    def find(self, paper: Identifiable, keys: list[str] | None = None) -> T | None:
+        found = self.find_all(paper, keys)
         return found[0] if found else None
 
     def __contains__(self, paper: object) -> bool:
         return isinstance(paper, Identifiable) and self.find(paper) is not None
 
 
-def _index_keys(paper: Identifiable) -> list[str]:
+def index_keys(paper: Identifiable) -> list[str]:
+    """The keys a paper is indexed and looked up under (main title, title, arXiv id, DOI); an
+    index confirms every key hit with `same_paper`. Costly enough (title normalisation) to
+    compute once per paper when one paper meets several indexes."""
     arxiv, doi = paper_ids(paper)
     keys = [f"title:{main_title(paper.title)}", f"title:{normalize_title(paper.title)}"]
     if arxiv:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tracker.catalog.rejected import load_rejections
 from tracker.catalog.store import Catalog
-from tracker.identity import Identifiable, PaperIndex
+from tracker.identity import Identifiable, PaperIndex, index_keys
 from tracker.paper import Paper
 
 # Why a paper is known, in the order they are asked.
@@ -59,23 +59,23 @@ class Known:
             rejected=(r.as_paper() for r in load_rejections(root)),
         )
 
-    def why(self, paper: Identifiable) -> str | None:
-        """Why `paper` is known, or None when it is new."""
-        return self._index.find(paper)
+    def why(self, paper: Identifiable, keys: list[str] | None = None) -> str | None:
+        """Why `paper` is known, or None when it is new (`keys`: its `index_keys`)."""
+        return self._index.find(paper, keys)
 
     def sift(self, papers: Sequence[Paper]) -> Sifted:
         """`papers` less the known ones and the repeats, counting each kind."""
         out = Sifted()
         seen: PaperIndex[None] = PaperIndex()
         for paper in papers:
-            why = self.why(paper)
+            keys = index_keys(paper)
+            why = self.why(paper, keys)
             if why is not None:
                 out.known_by[why] = out.known_by.get(why, 0) + 1
-            elif seen.find(paper) is not None:
-                out.duplicates += 1
-            else:
-                seen.add(paper, None)
+            elif seen.add_new(paper, None, keys):
                 out.new.append(paper)
+            else:
+                out.duplicates += 1
         return out
 
     def __len__(self) -> int:
