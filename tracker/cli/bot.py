@@ -174,6 +174,13 @@ def _date(value: dt.datetime | None) -> dt.date | None:
     help="Run as if today were DATE: the last day fetched, the branch name and the date "
     "added (for replays).",
 )
+@click.option(
+    "--replay",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Replay a recorded arXiv daily listing (RSS or Atom) offline: it is served on "
+    "127.0.0.1 to the real listing source, the run goes as of the listing's date with no other "
+    "source and no GitHub, and nothing is written (implies --no-write, without the diff).",
+)
 @click.pass_obj
 def run_cmd(
     state: State,
@@ -181,6 +188,7 @@ def run_cmd(
     dry_run: bool,
     no_write: bool,
     today: dt.datetime | None,
+    replay: Path | None,
 ) -> None:
     """Run the nightly job: fetch new papers, drop known ones, classify, and propose the
     relevant ones in one pull request (branch tracker/YYYY-MM-DD).
@@ -193,28 +201,75 @@ def run_cmd(
     the others' papers were used (the pull request is still opened); 1 when every source failed
     or the run failed; 2 for an invalid configuration or arguments.
 
-    Example: tracker run --dry-run
+    Examples: tracker run --dry-run; offline, on the recorded night that ships with tracker:
+    tracker run --dry-run --replay examples/arxiv-2026-03-16.rss
     """
+    if replay is not None:
+        _replay(state.config, replay, _date(since))
+    config = state.config
+    dry_run = dry_run or no_write
+    report = _run_with_progress(
+        config, since=_date(since), today=_date(today), dry_run=dry_run, write=not no_write
+    )
+    _print_report(config, report, diff=no_write)
+
+
+REPLAYING = "Replaying {file}: arXiv's listing of {date} ({papers} papers), served on {url}."
+REPLAY_NOTE = "Replay: no other source, no GitHub, nothing written."
+
+
+def _replay(config: Config, path: Path, since: dt.date | None) -> None:
+    """`tracker run --replay FILE`: the run on a recorded night, offline; exits."""
+    from tracker.sources.replay import ReplayServer, read_recording, replay_config
+
+    recording = read_recording(path)
+    with ReplayServer(recording) as server:
+        click.echo(
+            REPLAYING.format(
+                file=path, date=recording.date, papers=recording.papers, url=server.base_url
+            ),
+            err=True,
+        )
+        replayed = replay_config(config, server.base_url)
+        report = _run_with_progress(
+            replayed, since=since, today=recording.date, dry_run=True, write=False
+        )
+    report.notes = [n for n in report.notes if n != NO_TOKEN]
+    report.notes.insert(0, REPLAY_NOTE)
+    _print_report(replayed, report, diff=False)
+
+
+def _run_with_progress(
+    config: Config,
+    *,
+    since: dt.date | None,
+    today: dt.date | None,
+    dry_run: bool,
+    write: bool,
+) -> RunReport:
     from tracker.cli.progress import ProgressDisplay
     from tracker.sources.fetch import source_names
 
-    config = state.config
-    dry_run = dry_run or no_write
     with ProgressDisplay(source_names(config)) as display:
-        report = run_job(
+        return run_job(
             config,
-            since=_date(since),
-            today=_date(today),
+            since=since,
+            today=today,
             dry_run=dry_run,
-            write=not no_write,
+            write=write,
             progress=display.update,
         )
+
+
+def _print_report(config: Config, report: RunReport, *, diff: bool) -> None:
+    """The pull request (dry run) and the diff when asked on stdout, the summary on stderr;
+    exits with the run's exit code."""
     if report.dry_run and report.proposals:
         click.echo(DRY_RUN_HEADER)
         say(report.title)
         click.echo("")
         say(report.body)
-        if no_write:
+        if diff:
             say(_diff(config, report), nl=False)
     for line in report.summary():
         say(line, err=True)
