@@ -207,6 +207,33 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class ListConfig:
+    """One rendered list of the catalog (`lists:` in tracker.yaml)."""
+
+    path: Path  # the Markdown file
+    # Which taxonomy heading titles the sections: "zh" (`heading_zh`, the list's own headings)
+    # or "en" (`heading_en`).
+    headings: str = "zh"
+    # A template for the text above the list: tracker writes the whole file. Without one the
+    # list goes between the markers `<!-- tracker:start -->` and `<!-- tracker:end -->` in the
+    # file, and every other byte of it is left alone.
+    intro: Path | None = None
+    # Items: "numbered" (`1. Title. Venue Year. [\[pdf\]](url)`) or "link"
+    # (`- [Title](url) - Venue Year [[code]](url)`).
+    style: str = "numbered"
+    level: int = 2  # the Markdown heading level of the top sections
+
+
+def catalog_lists(catalog_dir: Path) -> list[ListConfig]:
+    """Without `lists:`, the survey's own layout: both languages rendered into the catalog
+    folder, each whole file from its intro template."""
+    return [
+        ListConfig(catalog_dir / "README.md", "zh", catalog_dir / "templates" / "intro.zh.md"),
+        ListConfig(catalog_dir / "README.en.md", "en", catalog_dir / "templates" / "intro.en.md"),
+    ]
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything tracker is configured with."""
 
@@ -221,6 +248,9 @@ class Config:
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     bot: BotConfig = field(default_factory=BotConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    # The rendered lists; none given: `catalog_lists(catalog_dir)`. `tracker init` writes one,
+    # between markers in the repository's README.
+    lists: list[ListConfig] = field(default_factory=list)
     # From the environment only (GITHUB_TOKEN or TRACKER_GITHUB_TOKEN); never in a file.
     github_token: Secret | None = field(default=None, repr=False)
     # Where this configuration was read from, for messages; None for the defaults.
@@ -277,8 +307,30 @@ def _read_file(file: Path) -> Config:
         problems.add(1, "the configuration must be a mapping of sections")
         problems.raise_if_any(ConfigError)
     config = _build(Config, data, problems, "")
+    _check_lists(config, data, problems)
     problems.raise_if_any(ConfigError)
     return dataclasses.replace(config, source=file)
+
+
+LIST_HEADINGS = ("zh", "en")
+LIST_STYLES = ("numbered", "link")
+
+
+def _check_lists(config: Config, data: Mapping[str, Any], problems: Problems) -> None:
+    items = data.get("lists") or []
+    for i, out in enumerate(config.lists):
+        item = items[i] if i < len(items) else {}
+        for name, value, allowed in (
+            ("headings", out.headings, LIST_HEADINGS),
+            ("style", out.style, LIST_STYLES),
+        ):
+            if value not in allowed:
+                problems.add(
+                    _line(item, name),
+                    f"'lists[{i}].{name}' must be one of {', '.join(allowed)}, not {value!r}",
+                )
+        if not 1 <= out.level <= 6:
+            problems.add(_line(item, "level"), f"'lists[{i}].level' must be 1-6")
 
 
 # What a setting that failed its check turns into: left out, so its default stays (the
@@ -399,8 +451,15 @@ def _resolve_paths(config: Config, base: Path) -> Config:
         if config.classifier.embedding_replacement
         else None,
     )
+    lists = [
+        dataclasses.replace(
+            out, path=resolve(out.path), intro=resolve(out.intro) if out.intro else None
+        )
+        for out in config.lists
+    ] or catalog_lists(resolve(config.catalog_dir))
     return dataclasses.replace(
         config,
+        lists=lists,
         catalog_dir=resolve(config.catalog_dir),
         models_dir=resolve(config.models_dir),
         cache_dir=resolve(config.cache_dir),

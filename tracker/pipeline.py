@@ -13,6 +13,7 @@ ones (`catalog/rejected.yaml` plus what follows from closed tracker pull request
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import tempfile
@@ -36,17 +37,17 @@ from tracker.catalog.rejected import (
     new_rejections,
     updated_text,
 )
-from tracker.catalog.render import render_all
+from tracker.catalog.render import outputs, render_outputs
 from tracker.catalog.store import PAPERS_FILE, Catalog
 from tracker.catalog.volumes import VOLUMES_FILE, Volume, updated_volumes_text
 from tracker.classify.result import Classification
-from tracker.config import Config
+from tracker.config import Config, ListConfig
 from tracker.errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
-from tracker.fsutil import write_checkout, write_files
+from tracker.fsutil import write_files
 from tracker.paper import Paper
 from tracker.publish.block import PullState, proposed_item
 from tracker.publish.body import pr_body, pr_title
-from tracker.publish.publisher import Preparation, Published, Publisher
+from tracker.publish.publisher import Preparation, Published, Publisher, repo_path
 from tracker.publish.state import (
     branch_additions,
     derive_decisions,
@@ -156,6 +157,7 @@ class RunReport:
     new_rejections: tuple[Rejection, ...] = ()
     new_decisions: tuple[Decision, ...] = ()  # of pull requests merged or closed since
     files: dict[str, str] = field(default_factory=dict)  # repository path -> new text
+    paths: dict[str, Path] = field(default_factory=dict)  # repository path -> local file
     written: list[Path] = field(default_factory=list)
     title: str = ""
     body: str = ""
@@ -267,20 +269,42 @@ def run(
             report.seconds = timer() - started
             return report
 
+    lists = outputs(config)
     with tempfile.TemporaryDirectory(prefix="tracker-catalog-") as scratch:
         if prep is not None and not report.dry_run:
             assert publisher is not None
-            root = write_checkout(prep.catalog_files, publisher.catalog_path, Path(scratch))
-            repo_folder = publisher.catalog_path
+            # The repository's files as GitHub has them, at their repository paths.
+            top = Path(scratch)
+            write_files({top / path: text for path, text in prep.catalog_files.items()})
+            root = top / publisher.catalog_path
+            lists = [_moved(out, config.catalog_dir, root, top) for out in lists]
+
+            def repo_key(path: Path) -> str:
+                return path.relative_to(top).as_posix()
+
         else:
             root = config.catalog_dir
-            repo_folder = publisher.catalog_path if publisher is not None else root.name
+            folder = publisher.catalog_path if publisher is not None else root.name
+
+            def repo_key(path: Path) -> str:
+                return _repo_key(path, root, folder)
+
         writes_here = report.dry_run and write
         with contextlib.ExitStack() as stack:
             if writes_here:
                 report.notes.extend(stack.enter_context(catalog_lock(root, notify=notify)))
             local = _compute(
-                report, config, root, repo_folder, prep, fetch, classifier, since, today, venues
+                report,
+                config,
+                root,
+                lists,
+                repo_key,
+                prep,
+                fetch,
+                classifier,
+                since,
+                today,
+                venues,
             )
 
             if not report.proposals and not report.venue_updates:
@@ -312,7 +336,8 @@ def _compute(
     report: RunReport,
     config: Config,
     root: Path,
-    repo_folder: str,
+    lists: Sequence[ListConfig],
+    repo_key: Callable[[Path], str],
     prep: Preparation | None,
     fetch: Fetch,
     classifier: Classifier,
@@ -385,8 +410,7 @@ def _compute(
         return {}
 
     catalog.add(catalog_order(report.proposals))
-    prefix = f"{repo_folder}/" if repo_folder else ""
-    texts = {root / PAPERS_FILE: catalog.dumps(), **render_all(catalog)}
+    texts = {root / PAPERS_FILE: catalog.dumps(), **render_outputs(catalog, lists)}
     if fetched.volumes:
         current = root / VOLUMES_FILE
         existing = current.read_text(encoding="utf-8") if current.exists() else None
@@ -406,15 +430,16 @@ def _compute(
         old = path.read_text(encoding="utf-8") if path.exists() else None
         if old != text:
             local[path] = text
-            report.files[prefix + path.relative_to(root).as_posix()] = text
-    report.papers_file = f"{prefix}{PAPERS_FILE}"
-    report.rejected_file = f"{prefix}{REJECTED_FILE}"
+            report.files[repo_key(path)] = text
+            report.paths[repo_key(path)] = path
+    report.papers_file = repo_key(root / PAPERS_FILE)
+    report.rejected_file = repo_key(root / REJECTED_FILE)
     report.state = PullState(
         date=today,
         items=tuple(proposed_item(p) for p in report.proposals),
         stats=stats.to_json(),
         rejections=tuple((r.title, r.reason, r.pr) for r in report.new_rejections),
-        venues=venues_json(report.venue_updates, fetched.volumes, f"{prefix}{VOLUMES_FILE}"),
+        venues=venues_json(report.venue_updates, fetched.volumes, repo_key(root / VOLUMES_FILE)),
     )
     report.title = pr_title(report.state)
     report.body = pr_body(
@@ -446,3 +471,28 @@ def _borrow(
     out = sifted.new
     report.title_only = sum(1 for p in out if not p.abstract)
     return out
+
+
+def _repo_key(path: Path, root: Path, folder: str) -> str:
+    """The repository path of local file `path`: under the catalog folder `root` (repository
+    path `folder`), or found from the nearest `.git`."""
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        return repo_path(path)
+    return f"{folder}/{rel}" if folder else rel
+
+
+def _moved(out: ListConfig, catalog_dir: Path, root: Path, top: Path) -> ListConfig:
+    """`out` with its files in the scratch copy of the repository at `top`, whose catalog
+    folder is `root` (the local catalog folder's files go there)."""
+
+    def move(path: Path) -> Path:
+        try:
+            return root / path.relative_to(catalog_dir)
+        except ValueError:
+            return top / repo_path(path)
+
+    return dataclasses.replace(
+        out, path=move(out.path), intro=move(out.intro) if out.intro is not None else None
+    )

@@ -133,6 +133,19 @@ def format_item(number: int, entry: Entry) -> str:
     return f"{head} {links}" if links else head
 
 
+def format_link_item(entry: Entry) -> str:
+    """One rendered item in the awesome-list link style: `- [Title](pdf) - Venue Year` and
+    the other links as `[[kind]](url)`; text Markdown-escaped, URLs made safe."""
+    p = entry.paper
+    title = escape_markdown(p.title)
+    links = _link_order(p.links)
+    pdf = next((url for kind, url in links if kind == "pdf"), None)
+    head = f"- [{title}]({safe_url(pdf)})" if pdf else f"- {title}"
+    head += f" - {escape_markdown(p.venue or '')} {p.year}".rstrip()
+    rest = " ".join(f"[[{kind}]]({safe_url(url)})" for kind, url in links if kind != "pdf")
+    return f"{head} {rest}" if rest else head
+
+
 def _link_order(links: dict[str, str] | object) -> list[tuple[str, str]]:
     order = {"pdf": 0, "code": 1}
     items = list(links.items()) if isinstance(links, dict) else []

@@ -79,10 +79,11 @@ def run_job(
     """Wire the pipeline from `config` and run it once. Dry run when asked, or when no token or
     repository is configured; with both, even a dry run reads GitHub (open pull requests and
     rejections count)."""
+    from tracker.catalog.render import outputs
     from tracker.http import HttpClient
     from tracker.pipeline import run
     from tracker.publish.github import GitHubClient
-    from tracker.publish.publisher import Publisher, catalog_repo_path
+    from tracker.publish.publisher import Publisher, catalog_repo_path, repo_path
 
     today = today or today_in(config)
     http = HttpClient.from_config(config.http)  # one policy for the sources and GitHub
@@ -91,7 +92,18 @@ def run_job(
     publisher = None
     if configured:
         client = GitHubClient.connect(config.bot, config.github_token, http=http)
-        publisher = Publisher(client, config.bot, catalog_repo_path(config.catalog_dir))
+        lists = outputs(config)
+        # Lists outside the catalog folder (a README with markers) are read from GitHub too.
+        outside = [
+            p
+            for out in lists
+            for p in (out.path, out.intro)
+            if p is not None and not p.is_relative_to(config.catalog_dir)
+        ]
+        also = [repo_path(p) for p in outside]
+        publisher = Publisher(
+            client, config.bot, catalog_repo_path(config.catalog_dir), also_read=also
+        )
     report = run(
         config,
         fetch=fetch,
@@ -279,9 +291,8 @@ def _print_report(config: Config, report: RunReport, *, diff: bool) -> None:
 def _diff(config: Config, report: RunReport) -> str:
     """A unified diff of the catalog changes against the working tree."""
     out: list[str] = []
-    folder = config.catalog_dir
     for path, text in sorted(report.files.items()):
-        local = folder / Path(path).name
+        local = report.paths[path]
         old = local.read_text(encoding="utf-8") if local.exists() else ""
         out.extend(
             difflib.unified_diff(

@@ -64,20 +64,22 @@ def import_cmd(state: State, path: Path, replace: bool) -> None:
 )
 @click.pass_obj
 def render(state: State, check_only: bool) -> None:
-    """Render the catalog as catalog/README.md (Chinese headings) and README.en.md (English).
-
-    The text above the list comes from catalog/templates/intro.{zh,en}.md, which maintainers
-    edit. Output is deterministic.
+    """Render the catalog into the lists tracker.yaml's `lists:` names: between the markers
+    <!-- tracker:start --> and <!-- tracker:end --> of a README (every other byte left alone),
+    or a whole file under an intro template. Without `lists:`, catalog/README.md (Chinese
+    headings) and README.en.md (English), under catalog/templates/intro.{zh,en}.md. Output is
+    deterministic.
 
     Example: tracker render --check   (in the catalog's CI)
     """
     from tracker.catalog import Catalog
     from tracker.catalog.lock import catalog_lock
-    from tracker.catalog.render import stale_files, write_rendered
+    from tracker.catalog.render import outputs, stale_files, write_rendered
 
+    lists = outputs(state.config)
     if check_only:
         catalog = Catalog.load(state.config.catalog_dir)
-        stale = stale_files(catalog)
+        stale = stale_files(catalog, lists)
         for path in stale:
             click.echo(f"{_display(path)} is out of date: run `tracker render`", err=True)
         if stale:
@@ -87,7 +89,7 @@ def render(state: State, check_only: bool) -> None:
     with catalog_lock(state.config.catalog_dir, notify=_notify) as recovered:
         warn(recovered)
         catalog = Catalog.load(state.config.catalog_dir)
-        written = write_rendered(catalog)
+        written = write_rendered(catalog, lists)
     for path in written:
         click.echo(f"wrote {_display(path)}", err=True)
     click.echo(

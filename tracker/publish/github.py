@@ -27,7 +27,7 @@ import base64
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -357,8 +357,12 @@ class GitHubClient:
 
         return self.call(f"reading commit {sha[:7]}", Kind.READ, get)
 
-    def read_files(self, commit: CommitInfo, folder: str) -> dict[str, str]:
-        """Every file under `folder` (repository path, no trailing slash) at `commit`."""
+    def read_files(
+        self, commit: CommitInfo, folder: str, also: Sequence[str] = ()
+    ) -> dict[str, str]:
+        """Every file under `folder` (repository path, no trailing slash; "" for the whole
+        repository) at `commit`, and the files `also` names."""
+        prefix = f"{folder.rstrip('/')}/" if folder.strip("/") else ""
 
         def get() -> dict[str, str]:
             tree = self._r.get_git_tree(commit.tree, recursive=True)
@@ -366,7 +370,8 @@ class GitHubClient:
                 raise GitHubError(f"the tree of {commit.sha[:7]} is too large to list")
             out = {}
             for item in tree.tree:
-                if item.type == "blob" and item.path.startswith(folder.rstrip("/") + "/"):
+                wanted = item.path.startswith(prefix) or item.path in also
+                if item.type == "blob" and wanted:
                     blob = self._r.get_git_blob(item.sha)
                     out[item.path] = base64.b64decode(blob.content).decode("utf-8")
             return out

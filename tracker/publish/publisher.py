@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,14 +98,20 @@ class Published:
 def catalog_repo_path(catalog_dir: Path) -> str:
     """The catalog folder's path inside its git repository (`catalog`): relative to the nearest
     folder holding `.git`, else to the working directory."""
-    folder = catalog_dir.resolve()
-    for parent in (folder, *folder.parents):
+    return repo_path(catalog_dir)
+
+
+def repo_path(path: Path) -> str:
+    """`path`'s path inside its git repository: relative to the nearest folder holding `.git`,
+    else to the working directory, else its name."""
+    target = path.resolve()
+    for parent in (target, *target.parents):
         if (parent / ".git").exists():
-            return folder.relative_to(parent).as_posix() if folder != parent else ""
+            return target.relative_to(parent).as_posix() if target != parent else ""
     try:
-        return folder.relative_to(Path.cwd().resolve()).as_posix()
+        return target.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
-        return folder.name
+        return target.name
 
 
 class Publisher:
@@ -118,11 +124,14 @@ class Publisher:
         catalog_path: str,
         *,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        also_read: Sequence[str] = (),
     ) -> None:
         self.client = client
         self.bot = bot
         self.catalog_path = catalog_path.strip("/")
         self.now = now
+        # Files outside the catalog folder the run rewrites (a README with tracker's markers).
+        self.also_read = tuple(also_read)
 
     def branch_for(self, today: dt.date) -> str:
         return f"{self.bot.branch_prefix}{today.isoformat()}"
@@ -164,7 +173,7 @@ class Publisher:
                 prep.skip = HUMAN_BRANCH.format(branch=prep.branch, sha=sha[:7])
         if prep.skip is None:
             folder = self.catalog_path
-            prep.catalog_files = self.client.read_files(prep.base_commit, folder)
+            prep.catalog_files = self.client.read_files(prep.base_commit, folder, self.also_read)
             for t in open_pulls:
                 if t.pull.head_sha:
                     prep.branch_papers[t.number] = self.client.read_file(
