@@ -151,10 +151,19 @@ def test_source_date_epoch_fixes_the_creation_date(
     assert _manifest(repo)["created"] == "2026-01-01T00:00:00+00:00"
 
 
-def test_training_without_negatives_is_refused(tmp_path: Path, cache_dir: Path) -> None:
+def test_training_on_labels_without_negatives_is_refused(tmp_path: Path, cache_dir: Path) -> None:
+    # Without labelled nights at all, `tracker train` uses tracker's generic negative pool
+    # (tests/bot/test_init_e2e.py); labels given on the command line are taken as they are.
+    import json
+
+    from tests.classify.conftest import LABELS
+
+    rows = [ln for ln in LABELS.read_text("utf-8").splitlines() if json.loads(ln)["in_scope"]]
+    positives = tmp_path / "positives.jsonl"
+    positives.write_text("\n".join(rows) + "\n", "utf-8")
     bare = make_repo(tmp_path / "bare", cache_dir, labels=[])
 
-    result = bare.tracker("train")
+    result = bare.tracker("train", "--labels", str(positives))
 
     assert result.exit_code == 1
     assert "training needs both in-scope and out-of-scope papers" in result.stderr

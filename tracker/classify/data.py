@@ -173,7 +173,11 @@ def guide_examples(taxonomy: Taxonomy) -> list[tuple[str, str, str]]:
 
 def hierarchy(leaf_ids: Sequence[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(attack/defense, stage) index of each leaf, read from its dotted id
-    (`attack.secondary.transfer` -> attack, secondary)."""
+    (`attack.secondary.transfer` -> attack, secondary). A taxonomy none of whose ids has that
+    shape (another survey's, from `tracker init`) has no such heads: every leaf gets 0, and
+    the heads, with one class each, leave the flat section model alone."""
+    if not any(sid.split(".")[0] in AD_NAMES for sid in leaf_ids):
+        return tuple(0 for _ in leaf_ids), tuple(0 for _ in leaf_ids)
     ad, stage = [], []
     for sid in leaf_ids:
         parts = sid.split(".")

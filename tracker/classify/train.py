@@ -172,9 +172,13 @@ def fit(
             ("ad", np.array(ad)[ys]),
             ("stage", np.array(stage)[ys]),
         ):
+            n_classes = {"flat": len(leaf_ids), "ad": 2, "stage": 4}[name]
+            if len(np.unique(target)) < 2:  # one class (a taxonomy without these heads)
+                arrays[f"sec_{name}_coef"] = np.zeros((n_classes, xs.shape[1]), np.float32)
+                arrays[f"sec_{name}_intercept"] = np.zeros(n_classes, np.float32)
+                continue
             h = _lr(SETTINGS["section_C"], "lbfgs").fit(xs, target)
             coef, icpt = h.coef_, h.intercept_
-            n_classes = {"flat": len(leaf_ids), "ad": 2, "stage": 4}[name]
             if coef.shape[0] == 1:  # binary: the same model as a 2-class softmax
                 coef = np.vstack([np.zeros_like(coef), coef])
                 icpt = np.concatenate([[0.0], icpt])

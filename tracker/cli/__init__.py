@@ -92,4 +92,5 @@ def warn(notes: Iterable[str]) -> None:
 from tracker.cli import bot as _bot  # noqa: E402,F401  (registers the commands)
 from tracker.cli import catalog as _catalog  # noqa: E402,F401  (registers the commands)
 from tracker.cli import classify as _classify  # noqa: E402,F401  (registers the commands)
+from tracker.cli import init as _init  # noqa: E402,F401  (registers `init`)
 from tracker.cli import sources as _sources  # noqa: E402,F401  (registers `fetch`)

@@ -226,6 +226,7 @@ def train_cmd(
 
     Example: tracker train --if-stale (what the nightly workflow runs)
     """
+    from tracker.classify.bootstrap import needs_pool, train_from_catalog
     from tracker.classify.train import train
 
     config = state.config
@@ -236,14 +237,21 @@ def train_cmd(
             return
         click.echo(f"Training: {'; '.join(reasons)}.", err=True)
     started = time.perf_counter()
+    trust = None
     with _progress("train") as progress:
-        manifest = train(
-            config,
-            label_files=list(labels) if labels else None,
-            before=before.date() if before else None,
-            progress=progress,
-            step=lambda s: click.echo(s, err=True),
-        )
+        if not labels and before is None and needs_pool(config):
+            click.echo(NO_LABELS, err=True)
+            manifest, trust = train_from_catalog(
+                config, progress=progress, step=lambda s: click.echo(s, err=True)
+            )
+        else:
+            manifest = train(
+                config,
+                label_files=list(labels) if labels else None,
+                before=before.date() if before else None,
+                progress=progress,
+                step=lambda s: click.echo(s, err=True),
+            )
     rows = manifest["training_data"]["rows"]
     th = manifest["thresholds"]
     click.echo(
@@ -260,7 +268,15 @@ def train_cmd(
             + (" [default]" if name == th["rule"] else ""),
             err=True,
         )
+    for line in trust.lines() if trust is not None else ():
+        click.echo(line, err=True)
     click.echo(f"Wrote {config.models_dir}.", err=True)
+
+
+NO_LABELS = (
+    "No labelled nights in classifier.training_labels: training from the catalog, with "
+    "tracker's generic pool of out-of-scope arXiv papers as the negatives."
+)
 
 
 def _stale_reasons(config: Config) -> list[str]:
