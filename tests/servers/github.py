@@ -120,6 +120,7 @@ class Fault:
     # kind "race": what someone else does just before the request is handled (the request then
     # meets the state it leaves, e.g. GitHub's own 422 "Reference already exists").
     action: Callable[[], object] | None = None
+    message: str = ""  # the error's message, for kind "error-before" (else GitHub's generic one)
 
 
 class GitHubServer:
@@ -1240,10 +1241,8 @@ class _Handler(BaseHTTPRequestHandler):
                 },
                 {"Retry-After": str(int(fault.seconds))},
             )
-        return _Reply(
-            fault.status,
-            {"message": "Server Error"} if fault.status >= 500 else {"message": "Error"},
-        )
+        default = "Server Error" if fault.status >= 500 else "Error"
+        return _Reply(fault.status, {"message": fault.message or default})
 
     def _send(self, method: str, path: str, reply: _Reply) -> None:
         gh = self.github

@@ -58,6 +58,17 @@ SECONDARY_RATE_WAIT = 60.0
 RATE_LIMIT_ATTEMPTS = 3
 
 
+# GitHub's answer when a workflow's token may not open pull requests: the token's permissions
+# are right, a repository setting (off by default) is not.
+ACTIONS_REFUSED = "not permitted to create or approve pull requests"
+ACTIONS_PR_HINT = (
+    "the token's permissions are fine: this repository does not let GitHub Actions open pull "
+    'requests. Turn on Settings > Actions > General > Workflow permissions > "Allow GitHub '
+    'Actions to create and approve pull requests" (off by default), or give the Action a '
+    "GitHub App (app-id, app-private-key)"
+)
+
+
 class GitHubError(TrackerError):
     """GitHub refused or failed a request; `status` is the HTTP status (0: no answer)."""
 
@@ -300,6 +311,8 @@ class GitHubClient:
         hint = None
         if exc.status == 401:
             hint = "the token was refused: check GITHUB_TOKEN / TRACKER_GITHUB_TOKEN"
+        elif exc.status == 403 and ACTIONS_REFUSED in message.lower():
+            hint = ACTIONS_PR_HINT
         elif exc.status == 403:
             hint = "the token lacks permission: it needs contents and pull-requests write"
         elif exc.status == 404:
