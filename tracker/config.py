@@ -308,8 +308,70 @@ def _read_file(file: Path) -> Config:
         problems.raise_if_any(ConfigError)
     config = _build(Config, data, problems, "")
     _check_lists(config, data, problems)
+    _check_cron(config, data, problems)
     problems.raise_if_any(ConfigError)
     return dataclasses.replace(config, source=file)
+
+
+def _check_cron(config: Config, data: Mapping[str, Any], problems: Problems) -> None:
+    """`schedule.cron`, when the file sets it, is checked as the file is read, not when the
+    daemon starts."""
+    section = data.get("schedule") or {}
+    if not isinstance(section, Mapping) or "cron" not in section:
+        return
+    problem = cron_problem(config.schedule.cron)
+    if problem:
+        problems.add(
+            _line(section, "cron"),
+            f"schedule.cron: {config.schedule.cron!r} is not a crontab expression ({problem})",
+            hint="five fields: minute hour day-of-month month day-of-week, e.g. '30 4 * * 1-5'",
+        )
+
+
+# (name, lowest, highest, names) of crontab's five fields; day of week 0 and 7 are Sunday.
+_CRON_FIELDS = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    (
+        "month",
+        1,
+        12,
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+    ),
+    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
+)
+
+
+def cron_problem(expr: str) -> str | None:
+    """What is wrong with a five-field crontab expression (numbers, names, `*`, ranges,
+    lists, steps), or None. Read without APScheduler, which `tracker schedule` uses to run it."""
+    fields = expr.split()
+    if len(fields) != len(_CRON_FIELDS):
+        return f"expected 5 fields, got {len(fields)}"
+    for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for part in text.split(","):
+            base, _, step = part.partition("/")
+            if step and (not step.isdigit() or int(step) == 0):
+                return f"{name}: bad step {part!r}"
+            if base == "*":
+                continue
+            ends = base.split("-")
+            if len(ends) > 2 or not all(ends):
+                return f"{name}: cannot read {part!r}"
+            values = []
+            for end in ends:
+                if end.isdigit():
+                    values.append(int(end))
+                elif end.lower() in names:
+                    values.append(names.index(end.lower()) + (1 if name == "month" else 0))
+                else:
+                    return f"{name}: cannot read {end!r}"
+            if any(not low <= v <= high for v in values):
+                return f"{name} {base} is out of {low}-{high}"
+            if len(values) == 2 and values[0] > values[1]:
+                return f"{name}: range {base} runs backwards"
+    return None
 
 
 LIST_HEADINGS = ("zh", "en")

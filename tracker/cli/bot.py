@@ -34,10 +34,12 @@ NO_OPEN_PULLS = "No open tracker pull requests."
 
 
 def today_in(config: Config) -> dt.date:
-    """Today's date in the schedule's time zone (the night the run belongs to)."""
-    from zoneinfo import ZoneInfo
+    """The night the run belongs to: `arxiv_today()`, UTC, the same for every command (the
+    configuration's time zone only schedules the daemon)."""
+    from tracker.sources.arxiv_listing import arxiv_today
 
-    return dt.datetime.now(ZoneInfo(config.schedule.timezone)).date()
+    del config
+    return arxiv_today()
 
 
 def load_classifier(config: Config) -> Classifier:

@@ -22,7 +22,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.http import HttpClient, short_url
 from tracker.identity import parse_arxiv_id
@@ -43,11 +42,15 @@ _OLD_TITLE_SUFFIX = re.compile(r"\s*\(arXiv:[^)]*\)\s*$")
 
 
 def arxiv_today() -> dt.date:
-    """Today in arXiv's time zone (US Eastern), where announcement days are counted."""
-    try:
-        return dt.datetime.now(ZoneInfo("America/New_York")).date()
-    except ZoneInfoNotFoundError:  # pragma: no cover - a system without tz data
-        return dt.datetime.now(dt.UTC).date()
+    """The night a run belongs to, for every command (`run`, `fetch`, `schedule --once`):
+    today's date in UTC.
+
+    arXiv announces at 20:00 US Eastern and dates that listing with the next day, which is the
+    UTC date from the announcement on (00:00 UTC, 01:00 in winter). A run after the
+    announcement (the nightly runs at 04:30 UTC) thus gets the listing's own date; US Eastern
+    would still say the day before until midnight there, and put the new listing after the
+    window. `schedule.timezone` only says when the daemon's cron fires."""
+    return dt.datetime.now(dt.UTC).date()
 
 
 @dataclass(frozen=True)
