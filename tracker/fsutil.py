@@ -89,20 +89,6 @@ def write_text(path: Path, text: str) -> None:
     write_files({path: text})
 
 
-def write_checkout(files: Mapping[str, str], folder: str, root: Path) -> Path:
-    """Write the files under repository folder `folder` (repository path -> text, as read from
-    GitHub) below `root`, all or none, and return `root`: a scratch checkout of that folder."""
-    prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
-    write_files(
-        {
-            root / path[len(prefix) :]: text
-            for path, text in files.items()
-            if path.startswith(prefix)
-        }
-    )
-    return root
-
-
 def recover(folder: Path) -> list[str]:
     """Finish or undo an interrupted `write_files` in `folder`: a journal is rolled forward; a
     temporary file no journal lists is deleted. Returns what was done, for a note; safe to
@@ -194,3 +180,16 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def repo_path(path: Path) -> str:
+    """`path`'s path inside its git repository: relative to the nearest folder holding `.git`,
+    else to the working directory, else its name."""
+    target = path.resolve()
+    for parent in (target, *target.parents):
+        if (parent / ".git").exists():
+            return target.relative_to(parent).as_posix() if target != parent else ""
+    try:
+        return target.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return target.name

@@ -13,7 +13,6 @@ ones (`catalog/rejected.yaml` plus what follows from closed tracker pull request
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import logging
 import tempfile
@@ -37,17 +36,17 @@ from tracker.catalog.rejected import (
     new_rejections,
     updated_text,
 )
-from tracker.catalog.render import outputs, render_outputs
+from tracker.catalog.render import lists_at, outputs, render_outputs
 from tracker.catalog.store import PAPERS_FILE, Catalog
 from tracker.catalog.volumes import VOLUMES_FILE, Volume, updated_volumes_text
 from tracker.classify.result import Classification
 from tracker.config import Config, ListConfig
 from tracker.errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL
-from tracker.fsutil import write_files
+from tracker.fsutil import repo_path, write_files
 from tracker.paper import Paper
 from tracker.publish.block import PullState, proposed_item
 from tracker.publish.body import pr_body, pr_title
-from tracker.publish.publisher import Preparation, Published, Publisher, repo_path
+from tracker.publish.publisher import Preparation, Published, Publisher
 from tracker.publish.state import (
     branch_additions,
     derive_decisions,
@@ -277,7 +276,7 @@ def run(
             top = Path(scratch)
             write_files({top / path: text for path, text in prep.catalog_files.items()})
             root = top / publisher.catalog_path
-            lists = [_moved(out, config.catalog_dir, root, top) for out in lists]
+            lists = lists_at(lists, config.catalog_dir, root, top)
 
             def repo_key(path: Path) -> str:
                 return path.relative_to(top).as_posix()
@@ -481,18 +480,3 @@ def _repo_key(path: Path, root: Path, folder: str) -> str:
     except ValueError:
         return repo_path(path)
     return f"{folder}/{rel}" if folder else rel
-
-
-def _moved(out: ListConfig, catalog_dir: Path, root: Path, top: Path) -> ListConfig:
-    """`out` with its files in the scratch copy of the repository at `top`, whose catalog
-    folder is `root` (the local catalog folder's files go there)."""
-
-    def move(path: Path) -> Path:
-        try:
-            return root / path.relative_to(catalog_dir)
-        except ValueError:
-            return top / repo_path(path)
-
-    return dataclasses.replace(
-        out, path=move(out.path), intro=move(out.intro) if out.intro is not None else None
-    )

@@ -4,6 +4,7 @@ outside tracker's markers stays byte for byte what the maintainer wrote."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -125,6 +126,24 @@ def test_init_train_and_a_dry_run_against_loopback_arxiv_and_github(
 
         assert result.exit_code == 0, result.stderr
         assert [r for r in github.requests() if r[0] != "GET"] == []
+
+        # The real night on the loopback GitHub, then a maintainer's untick and `tracker
+        # review`: the branch's README changes between the markers only, in both commits.
+        published = run_cli("run", "--date", NIGHT.isoformat())
+        assert published.exit_code == 0, published.stderr
+        branch = f"tracker/{NIGHT.isoformat()}"
+        readme = github.file_at(branch, "README.md") or ""
+        assert _outside(readme) == _outside(github.file_at("main", "README.md") or "")
+        assert github.file_at(branch, "catalog/README.md") is None
+        first = re.search(r"- \[x\] \[(arXiv:[\d.]+)\]", github.pulls[0].body)
+        assert first is not None
+        github.tick(1, first.group(1), ticked=False)
+        reviewed = run_cli("review", "--pr", "1")
+        assert reviewed.exit_code == 0, reviewed.stderr
+        after_review = github.file_at(branch, "README.md") or ""
+        assert after_review != readme
+        assert _outside(after_review) == _outside(readme)
+        assert github.file_at(branch, "catalog/README.md") is None
     assert "Source arxiv-listing: 12 papers." in result.stderr
     text = (survey / "README.md").read_bytes().decode("utf-8")
     before, after = _outside(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from tracker.catalog.store import Catalog
 from tracker.catalog.taxonomy import Section
 from tracker.config import Config, ListConfig, catalog_lists
 from tracker.errors import CatalogError
-from tracker.fsutil import write_files
+from tracker.fsutil import repo_path, write_files
 
 TEMPLATES_DIR = "templates"
 MARK_START = "<!-- tracker:start -->"
@@ -94,6 +95,38 @@ def render_output(catalog: Catalog, output: ListConfig, current: str | None) -> 
 def outputs(config: Config) -> list[ListConfig]:
     """The lists `config` renders (`lists:`, or the catalog folder's two)."""
     return list(config.lists) or catalog_lists(config.catalog_dir)
+
+
+def lists_at(
+    lists: Sequence[ListConfig], catalog_dir: Path, root: Path, top: Path
+) -> list[ListConfig]:
+    """`lists` (local files) as files of a scratch copy of the repository at `top` whose catalog
+    folder is `root`: files under the local `catalog_dir` go under `root`, others to their
+    repository path under `top`."""
+
+    def move(path: Path) -> Path:
+        try:
+            return root / path.relative_to(catalog_dir)
+        except ValueError:
+            return top / repo_path(path)
+
+    return [
+        dataclasses.replace(
+            out, path=move(out.path), intro=move(out.intro) if out.intro is not None else None
+        )
+        for out in lists
+    ]
+
+
+def outside_paths(lists: Sequence[ListConfig], catalog_dir: Path) -> list[str]:
+    """Repository paths of the lists' files outside the catalog folder (a README with the
+    markers), which a run or a review reads from GitHub beside the catalog."""
+    return [
+        repo_path(path)
+        for out in lists
+        for path in (out.path, out.intro)
+        if path is not None and not path.is_relative_to(catalog_dir)
+    ]
 
 
 def render_outputs(

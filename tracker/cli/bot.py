@@ -81,11 +81,11 @@ def run_job(
     """Wire the pipeline from `config` and run it once. Dry run when asked, or when no token or
     repository is configured; with both, even a dry run reads GitHub (open pull requests and
     rejections count)."""
-    from tracker.catalog.render import outputs
+    from tracker.catalog.render import outputs, outside_paths
     from tracker.http import HttpClient
     from tracker.pipeline import run
     from tracker.publish.github import GitHubClient
-    from tracker.publish.publisher import Publisher, catalog_repo_path, repo_path
+    from tracker.publish.publisher import Publisher, catalog_repo_path
 
     today = today or today_in(config)
     http = HttpClient.from_config(config.http)  # one policy for the sources and GitHub
@@ -94,15 +94,7 @@ def run_job(
     publisher = None
     if configured:
         client = GitHubClient.connect(config.bot, config.github_token, http=http)
-        lists = outputs(config)
-        # Lists outside the catalog folder (a README with markers) are read from GitHub too.
-        outside = [
-            p
-            for out in lists
-            for p in (out.path, out.intro)
-            if p is not None and not p.is_relative_to(config.catalog_dir)
-        ]
-        also = [repo_path(p) for p in outside]
+        also = outside_paths(outputs(config), config.catalog_dir)
         publisher = Publisher(
             client, config.bot, catalog_repo_path(config.catalog_dir), also_read=also
         )
@@ -127,6 +119,7 @@ def make_reviewer(config: Config) -> Reviewer:
     """A Reviewer on the configured repository: papers added by id are looked up through the
     arXiv API source, and classified (for their section) by the trained model, loaded only
     when such a paper needs it."""
+    from tracker.catalog.render import outputs
     from tracker.errors import ConfigError
     from tracker.http import HttpClient
     from tracker.pipeline import LazyClassifier
@@ -157,6 +150,8 @@ def make_reviewer(config: Config) -> Reviewer:
         catalog_repo_path(config.catalog_dir),
         lookup=lookup,
         classify=classifier.classify,
+        lists=outputs(config),
+        catalog_dir=config.catalog_dir,
     )
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from tracker.catalog.store import PAPERS_FILE
 from tracker.config import BotConfig
+from tracker.fsutil import repo_path
 from tracker.publish.github import (
     AmbiguousWriteError,
     CommitInfo,
@@ -99,19 +100,6 @@ def catalog_repo_path(catalog_dir: Path) -> str:
     """The catalog folder's path inside its git repository (`catalog`): relative to the nearest
     folder holding `.git`, else to the working directory."""
     return repo_path(catalog_dir)
-
-
-def repo_path(path: Path) -> str:
-    """`path`'s path inside its git repository: relative to the nearest folder holding `.git`,
-    else to the working directory, else its name."""
-    target = path.resolve()
-    for parent in (target, *target.parents):
-        if (parent / ".git").exists():
-            return target.relative_to(parent).as_posix() if target != parent else ""
-    try:
-        return target.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return target.name
 
 
 class Publisher:

@@ -39,13 +39,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracker.catalog.render import render_all
+from tracker.catalog.render import lists_at, outside_paths, render_outputs
 from tracker.catalog.store import PAPERS_FILE, Catalog, Entry, parse_papers_text
 from tracker.catalog.taxonomy import Taxonomy
 from tracker.classify.result import Classification
-from tracker.config import BotConfig
+from tracker.config import BotConfig, ListConfig, catalog_lists
 from tracker.errors import TrackerError
-from tracker.fsutil import write_checkout
+from tracker.fsutil import write_files
 from tracker.identity import PaperIndex, parse_arxiv_id
 from tracker.paper import Paper
 from tracker.publish.block import (
@@ -174,6 +174,8 @@ class Reviewer:
         lookup: Lookup,
         classify: Classify | None = None,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        lists: Sequence[ListConfig] = (),
+        catalog_dir: Path | None = None,
     ) -> None:
         self.client = client
         self.bot = bot
@@ -181,6 +183,10 @@ class Reviewer:
         self.lookup = lookup
         self.classify = classify
         self.now = now
+        # The rendered lists (local paths, under `catalog_dir` or elsewhere in the repository);
+        # none: the catalog folder's two.
+        self.lists = tuple(lists)
+        self.catalog_dir = catalog_dir
 
     @property
     def papers_path(self) -> str:
@@ -226,8 +232,16 @@ class Reviewer:
         head = self.client.commit(pull.head_sha)
         base_head = self.client.branch_head(pull.base) or ""
         with tempfile.TemporaryDirectory(prefix="tracker-review-") as scratch:
-            files = self.client.read_files(head, self.catalog_path)
-            root = write_checkout(files, self.catalog_path, Path(scratch))
+            also = outside_paths(self.lists, self.catalog_dir) if self.catalog_dir else []
+            files = self.client.read_files(head, self.catalog_path, also)
+            top = Path(scratch)
+            write_files({top / path: text for path, text in files.items()})
+            root = top / self.catalog_path
+            lists = (
+                lists_at(self.lists, self.catalog_dir, root, top)
+                if self.lists and self.catalog_dir
+                else catalog_lists(root)
+            )
             try:
                 catalog = Catalog.load(root)
             except TrackerError as exc:
@@ -252,10 +266,9 @@ class Reviewer:
             results, watermark = self._apply_comments(work, pull, listed, state, report)
             items = work.reconcile()
 
-            texts = {root / PAPERS_FILE: catalog.dumps(), **render_all(catalog)}
-            prefix = f"{self.catalog_path}/" if self.catalog_path else ""
-            repo_paths = {prefix + p.relative_to(root).as_posix(): t for p, t in texts.items()}
-            changed = {path: t for path, t in repo_paths.items() if files.get(path) != t}
+            texts = {root / PAPERS_FILE: catalog.dumps(), **render_outputs(catalog, lists)}
+            repo_paths = {p.relative_to(top).as_posix(): text for p, text in texts.items()}
+            changed = {path: text for path, text in repo_paths.items() if files.get(path) != text}
 
         new_head = pull.head_sha
         if changed:
