@@ -1,10 +1,10 @@
-"""Rendering the catalog as the survey's Markdown lists (Chinese and English headings)."""
+"""Rendering the catalog as Markdown lists: the files `lists:` names (whole files under an intro
+template, or between a README's markers), headings in the list's language, items in its style."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from tracker.catalog.awesome import format_item, format_link_item
@@ -17,29 +17,6 @@ from tracker.fsutil import repo_path, write_files
 TEMPLATES_DIR = "templates"
 MARK_START = "<!-- tracker:start -->"
 MARK_END = "<!-- tracker:end -->"
-
-
-@dataclass(frozen=True)
-class ListFormat:
-    """One rendered list: the file it goes to, its intro template, its heading language."""
-
-    filename: str
-    template: str
-    language: str  # "zh" or "en"
-
-
-FORMATS = (
-    ListFormat("README.md", "intro.zh.md", "zh"),
-    ListFormat("README.en.md", "intro.en.md", "en"),
-)
-
-
-def render_list(catalog: Catalog, fmt: ListFormat) -> str:
-    """The full text of one list: the intro template, then every section in the survey's order,
-    numbered items in the seed's format. Deterministic: same catalog, same bytes."""
-    intro = _read_template(catalog.root / TEMPLATES_DIR / fmt.template)
-    head = f"{intro.rstrip(chr(10))}\n\n" if intro.strip() else ""
-    return head + list_body(catalog, fmt.language)
 
 
 def list_body(catalog: Catalog, language: str, style: str = "numbered", level: int = 2) -> str:
@@ -145,11 +122,6 @@ def _read_text(path: Path) -> str | None:
         return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         return None
-
-
-def render_all(catalog: Catalog) -> dict[Path, str]:
-    """Every rendered list of the catalog folder's own layout, by path."""
-    return {catalog.root / fmt.filename: render_list(catalog, fmt) for fmt in FORMATS}
 
 
 def changed_lists(catalog: Catalog, lists: Sequence[ListConfig] | None = None) -> dict[Path, str]:
