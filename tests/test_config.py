@@ -207,3 +207,22 @@ def test_committed_venue_lists_name_venues_as_the_catalog_writes_them() -> None:
     assert {v.venue for v in committed.openreview.venues} == {"ICLR", "NeurIPS", "ICML", "TMLR"}
     # Source defaults stay off: a configuration without these sections reads only arXiv.
     assert Config().dblp.streams == [] and Config().openreview.venues == []
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "../../etc/passwd", ""])
+@pytest.mark.parametrize("command", [("run", "--dry-run"), ("schedule", "--once"), ("check",)])
+def test_a_bad_schedule_timezone_is_a_file_line_error_at_load(
+    workdir: Path, zone: str, command: tuple[str, ...]
+) -> None:
+    """Issue 11, case 7: `run` and `schedule --once` gave a traceback (exit 1)."""
+    (workdir / "tracker.yaml").write_text(
+        f"schedule:\n  cron: '30 4 * * 1-5'\n  timezone: '{zone}'\n", "utf-8"
+    )
+
+    result = run_cli(*command)
+
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(
+        f"Error: {workdir / 'tracker.yaml'}:3: schedule.timezone: unknown time zone {zone!r}"
+    )

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tracker.errors import ConfigError, Problems
+from tracker.errors import ConfigError, Problems, shown
 from tracker.yamlio import line_of, load_yaml
 
 CONFIG_ENV = "TRACKER_CONFIG"
@@ -309,6 +309,7 @@ def _read_file(file: Path) -> Config:
     config = _build(Config, data, problems, "")
     _check_lists(config, data, problems)
     _check_cron(config, data, problems)
+    _check_timezone(config, data, problems)
     problems.raise_if_any(ConfigError)
     return dataclasses.replace(config, source=file)
 
@@ -393,6 +394,25 @@ def _check_lists(config: Config, data: Mapping[str, Any], problems: Problems) ->
                 )
         if not 1 <= out.level <= 6:
             problems.add(_line(item, "level"), f"'lists[{i}].level' must be 1-6")
+
+
+def _check_timezone(config: Config, data: Mapping[str, Any], problems: Problems) -> None:
+    """`schedule.timezone` is checked as the file is read: `run` and `schedule --once` gave a
+    traceback for a name the time zone database does not know."""
+    section = data.get("schedule") or {}
+    if not isinstance(section, Mapping) or not isinstance(section.get("timezone"), str):
+        return
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = config.schedule.timezone
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.add(
+            _line(section, "timezone"),
+            f"schedule.timezone: unknown time zone {shown(name)}",
+            hint="an IANA name such as 'UTC', 'Europe/Berlin' or 'Asia/Shanghai'",
+        )
 
 
 # What a setting that failed its check turns into: left out, so its default stays (the

@@ -154,3 +154,53 @@ def test_author_names_that_contain_an_address_are_kept_as_written() -> None:
     )
     (parsed,) = parse_listing(listing_rss([paper], LISTING_DAY), "http://x/rss/cs.CR").papers
     assert parsed.authors == ("Eve <eve@evil.example>", "Bob Smith")
+
+
+def _malformed_listing(creator: str) -> bytes:
+    """A listing with one paper whose dc:creator is `creator` (XML as written), made
+    malformed elsewhere (a stray `&` in another item's title), so that feedparser falls back to
+    its loose parser, which leaves entities in author fields undecoded."""
+    papers = [
+        Paper(
+            title=title,
+            abstract="Backdoors in pre-trained models shared on hubs.",
+            authors=("Placeholder Author",),
+            arxiv_id=ident,
+            arxiv_version=1,
+            categories=("cs.CR",),
+            announced=LISTING_DAY,
+        )
+        for ident, title in (("2601.11001", "On model hubs"), ("2601.11002", "Tom and Jerry"))
+    ]
+    text = listing_rss(papers, LISTING_DAY).decode("utf-8")
+    text = text.replace("Placeholder Author", creator, 1).replace("Tom and Jerry", "Tom & Jerry")
+    return text.encode("utf-8")
+
+
+def test_a_malformed_listing_still_gives_whole_author_names(
+    server: LoopbackServer, make_http: MakeHttp
+) -> None:
+    """Issue 11, case 11: `O&apos;Brien` became `O`, `apos`, `Brien`."""
+    creator = "Sean O&apos;Brien, J&#252;rgen M&#xFC;ller, Ada Lovelace &amp; Bob Smith"
+    server.route(ROUTE, Reply(body=_malformed_listing(creator), content_type=RSS_TYPE))
+
+    result = _source(server, make_http).fetch(LISTING_DAY, LISTING_DAY)
+
+    paper = next(p for p in result.papers if p.arxiv_id == "2601.11001")
+    assert paper.authors == ("Sean O'Brien", "Jürgen Müller", "Ada Lovelace", "Bob Smith")
+    assert any("not well-formed" in w or "malformed" in w for w in result.warnings)
+
+
+def test_an_undecodable_entity_in_the_authors_is_reported_not_split(
+    server: LoopbackServer, make_http: MakeHttp
+) -> None:
+    server.route(ROUTE, Reply(body=_malformed_listing("Sean O&bogus;Brien"), content_type=RSS_TYPE))
+
+    result = _source(server, make_http).fetch(LISTING_DAY, LISTING_DAY)
+
+    paper = next(p for p in result.papers if p.arxiv_id == "2601.11001")
+    assert paper.authors == ()
+    assert any(
+        "arXiv:2601.11001: the authors cannot be read (undecodable entity '&bogus;'" in w
+        for w in result.warnings
+    ), result.warnings

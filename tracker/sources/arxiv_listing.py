@@ -28,7 +28,13 @@ from tracker.identity import parse_arxiv_id
 from tracker.paper import Paper
 from tracker.sources.arxiv_record import arxiv_paper, one_line
 from tracker.sources.base import Progress, Source, SourceResult, no_progress
-from tracker.sources.feeds import FEED_ACCEPT, entry_authors, entry_date, parse_feed
+from tracker.sources.feeds import (
+    FEED_ACCEPT,
+    UndecodedEntityError,
+    entry_authors,
+    entry_date,
+    parse_feed,
+)
 
 NAME = "arxiv-listing"
 KEPT_TYPES = frozenset({"new", "cross"})
@@ -81,8 +87,9 @@ def parse_listing(content: bytes, url: str, source: str = NAME) -> Listing:
     channel_date = entry_date(parsed.feed)
     papers: list[Paper] = []
     replacements = skipped = 0
+    problems = list(parsed.problems)
     for entry in parsed.entries:
-        item = _item(entry, channel_date, source)
+        item = _item(entry, channel_date, source, problems)
         if item is None:
             skipped += 1
             continue
@@ -96,11 +103,11 @@ def parse_listing(content: bytes, url: str, source: str = NAME) -> Listing:
         papers.append(paper)
     dates = [p.announced for p in papers if p.announced]
     date = channel_date or (max(dates) if dates else None)
-    return Listing(date, tuple(papers), replacements, skipped, parsed.problems)
+    return Listing(date, tuple(papers), replacements, skipped, tuple(problems))
 
 
 def _item(
-    entry: Mapping[str, Any], channel_date: dt.date | None, source: str
+    entry: Mapping[str, Any], channel_date: dt.date | None, source: str, problems: list[str]
 ) -> tuple[str, Paper] | None:
     description = one_line(entry.get("summary"))
     m = _DESCRIPTION.match(description)
@@ -118,11 +125,17 @@ def _item(
     if ident is None or not title or not kind:
         return None
     doi = entry.get("arxiv_doi")
+    try:
+        authors = entry_authors(entry, html=False, name_lists=True)
+    except UndecodedEntityError as exc:
+        # A name is never guessed: the paper goes on without authors, and the run says so.
+        problems.append(f"arXiv:{ident.id}: the authors cannot be read ({exc}); listed without")
+        authors = ()
     paper = arxiv_paper(
         ident,
         title=title,
         abstract=m.group("rest").strip() if m else description,
-        authors=entry_authors(entry, html=False, name_lists=True),
+        authors=authors,
         categories=[str(tag.get("term")) for tag in entry.get("tags") or () if tag.get("term")],
         comment=entry.get("arxiv_comment"),
         journal_ref=entry.get("arxiv_journal_reference"),

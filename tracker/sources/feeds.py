@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import email.utils
+import html
 import io
 import re
 import time
@@ -234,6 +235,27 @@ def plain_text(html: str | None) -> str:
 _AUTHOR_SPLIT = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 
 
+# A character reference or named entity left in a text field: feedparser's loose parser (the
+# fallback for a feed that is not well-formed anywhere) hands author fields over undecoded.
+_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+class UndecodedEntityError(ValueError):
+    """An author field holds an entity that is not one (`&foo;`): its names cannot be read."""
+
+
+def decode_entities(text: str) -> str:
+    """`text` with the entities left in it decoded (`O&apos;Brien` -> `O'Brien`); raises
+    UndecodedEntityError for one no feed defines, so that a name is never split at it."""
+    if "&" not in text or not _ENTITY.search(text):
+        return text
+    decoded = html.unescape(text)
+    left = _ENTITY.search(decoded)
+    if left is not None and left.group(0) in text:
+        raise UndecodedEntityError(f"undecodable entity {left.group(0)!r} in {text[:80]!r}")
+    return decoded
+
+
 def split_authors(names: list[str], *, name_lists: bool = False) -> tuple[str, ...]:
     """Author names from feed fields: one per field, or one field listing several.
 
@@ -241,10 +263,12 @@ def split_authors(names: list[str], *, name_lists: bool = False) -> tuple[str, .
     "A. One; B. Two") is split when every part looks like a full name (two words or more), so
     "Lovelace, Ada" stays one name. With `name_lists` (arXiv's `dc:creator`, always a list of
     "First Last" names), it is split whatever the parts look like: "Smriti" is a full name.
+    Entities a malformed feed left in a field are decoded first (never split at their `&` or
+    `;`); an undecodable one raises UndecodedEntityError.
     """
     out: list[str] = []
     for raw in names:
-        name = " ".join(raw.split())
+        name = " ".join(decode_entities(raw).split())
         if not name:
             continue
         parts = [p for p in _AUTHOR_SPLIT.split(name) if p]
