@@ -7,16 +7,19 @@ must not hang `check`, `render` or the nightly run. Nesting is bounded for the s
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedSeq
 from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import AliasEvent
 
-from tracker.errors import CatalogError, Problem, TrackerError
+from tracker.errors import CatalogError, Problem, Problems, TrackerError
 from tracker.fsutil import read_text
 
 MAX_DEPTH = 50  # papers.yaml nests four levels (list, entry, links); the taxonomy a few more
@@ -80,3 +83,41 @@ def line_of(container: Any, key: Any = None) -> int | None:
         return int(lc.key(key)[0]) + 1
     except (KeyError, IndexError, TypeError, AttributeError):
         return int(lc.line) + 1
+
+
+def list_items(text: str, name: str, what: str) -> tuple[list[tuple[int | None, Any]], Problems]:
+    """The items of a YAML document that must be a list of `what` (rejected.yaml, the decisions
+    file), each with its line, and the `Problems` to report the items' faults in. An empty
+    document has no items; one that is not a list is a CatalogError at once."""
+    doc = loads_yaml(text, name)
+    problems = Problems(name)
+    if doc is None:
+        return [], problems
+    if not isinstance(doc, list):
+        problems.add(1, f"must be a list of {what}")
+        problems.raise_if_any()
+    return [(line_of(doc, i), item) for i, item in enumerate(doc)], problems
+
+
+def appended_list_text(
+    current: str | None, name: str, additions: Iterable[Any], header: str
+) -> str:
+    """The text of the YAML list file `name` (`current`: its text, or None) with `additions`
+    appended, keeping what is there, comments included; `header` opens a file without one."""
+    doc: Any = loads_yaml(current, name) if current else None
+    if not isinstance(doc, list):
+        doc = CommentedSeq()
+    for item in additions:
+        doc.append(item)
+    text = dumps_yaml(doc) if len(doc) else "[]\n"
+    return text if text.startswith("#") else header + text
+
+
+def date_value(value: object) -> dt.date | None:
+    """A date field as written (a YAML date or YYYY-MM-DD text); None when absent or invalid."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None

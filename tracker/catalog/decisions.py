@@ -31,12 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap
 
-from tracker.errors import Problems
 from tracker.identity import normalize_doi, parse_arxiv_id
 from tracker.paper import Paper
-from tracker.yamlio import dumps_yaml, line_of, loads_yaml
+from tracker.yamlio import appended_list_text, date_value, list_items
 
 DECISIONS_FILE = "decisions.yaml"
 
@@ -143,16 +142,9 @@ def load_decisions(catalog_root: Path) -> list[Decision]:
 
 def parse_decisions(text: str, name: str) -> list[Decision]:
     """Decisions from the file's text; raises CatalogError listing every malformed row."""
-    doc = loads_yaml(text, name)
-    if doc is None:
-        return []
-    problems = Problems(name)
-    if not isinstance(doc, list):
-        problems.add(1, "must be a list of rows")
-        problems.raise_if_any()
+    items, problems = list_items(text, name, "rows")
     out = []
-    for i, item in enumerate(doc):
-        line = line_of(doc, i)
+    for line, item in items:
         why = _problem(item)
         if why:
             problems.add(line, why)
@@ -162,7 +154,7 @@ def parse_decisions(text: str, name: str) -> list[Decision]:
         out.append(
             Decision(
                 pr=item["pr"],
-                date=_date(item.get("date")),
+                date=date_value(item.get("date")),
                 merged=item.get("merged") is not False,
                 title=" ".join(item["title"].split()),
                 arxiv=arxiv.id if arxiv else None,
@@ -205,19 +197,4 @@ def new_decisions(recorded: Sequence[Decision], derived: Iterable[Decision]) -> 
 
 def updated_text(current: str | None, additions: Sequence[Decision]) -> str:
     """The file's text with `additions` appended, keeping what is there."""
-    doc: Any = loads_yaml(current, DECISIONS_FILE) if current else None
-    if not isinstance(doc, list):
-        doc = CommentedSeq()
-    for d in additions:
-        doc.append(d.to_yaml())
-    text = dumps_yaml(doc) if len(doc) else "[]\n"
-    return text if text.startswith("#") else HEADER + text
-
-
-def _date(value: object) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
+    return appended_list_text(current, DECISIONS_FILE, (d.to_yaml() for d in additions), HEADER)

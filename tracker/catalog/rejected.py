@@ -19,15 +19,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap
 
-from tracker.errors import Problems
 from tracker.identity import PaperIndex, normalize_doi, parse_arxiv_id
 from tracker.paper import Paper
 from tracker.text import plain
-from tracker.yamlio import dumps_yaml, line_of, loads_yaml
+from tracker.yamlio import appended_list_text, date_value, list_items
 
 REJECTED_FILE = "rejected.yaml"
 REASON_CLOSED = "closed without merging"
@@ -90,22 +88,15 @@ def load_rejections(catalog_root: Path) -> list[Rejection]:
 
 def parse_rejections(text: str, name: str) -> list[Rejection]:
     """Rejections from the file's text; raises CatalogError listing every malformed entry."""
-    doc = loads_yaml(text, name)
-    if doc is None:
-        return []
-    problems = Problems(name)
-    if not isinstance(doc, list):
-        problems.add(1, "must be a list of entries")
-        problems.raise_if_any()
+    items, problems = list_items(text, name, "entries")
     out = []
-    for i, item in enumerate(doc):
-        line = line_of(doc, i)
+    for line, item in items:
         if not isinstance(item, dict) or not isinstance(item.get("title"), str):
             problems.add(line, "an entry needs at least a title")
             continue
         arxiv = parse_arxiv_id(str(item["arxiv"])) if item.get("arxiv") else None
         doi = normalize_doi(str(item["doi"])) if item.get("doi") else None
-        date = _date(item.get("date"))
+        date = date_value(item.get("date"))
         pr = item.get("pr")
         out.append(
             Rejection(
@@ -134,19 +125,4 @@ def new_rejections(recorded: Sequence[Rejection], derived: Iterable[Rejection]) 
 
 def updated_text(current: str | None, additions: Sequence[Rejection]) -> str:
     """The file's text with `additions` appended, keeping what maintainers wrote."""
-    doc: Any = loads_yaml(current, REJECTED_FILE) if current else None
-    if not isinstance(doc, list):
-        doc = CommentedSeq()
-    for r in additions:
-        doc.append(r.to_yaml())
-    text = dumps_yaml(doc) if len(doc) else "[]\n"
-    return text if text.startswith("#") else HEADER + text
-
-
-def _date(value: object) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
+    return appended_list_text(current, REJECTED_FILE, (r.to_yaml() for r in additions), HEADER)

@@ -14,7 +14,7 @@ witnesses, neither trusted alone:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from tracker.catalog.decisions import Decision, outcome_of
@@ -97,16 +97,21 @@ def open_papers(
     return out
 
 
+def _ended(pulls: Sequence[TrackerPull]) -> Iterator[tuple[TrackerPull, dt.date | None]]:
+    """The merged or closed tracker pull requests, each with the day it ended (when known)."""
+    for t in pulls:
+        if t.is_open or not (t.rejected_whole or t.merged):
+            continue
+        yield t, t.pull.closed_at.date() if isinstance(t.pull.closed_at, dt.datetime) else None
+
+
 def derive_decisions(pulls: Sequence[TrackerPull], catalog: PaperIndex[Entry]) -> list[Decision]:
     """One decision per paper listed by each merged or closed tracker pull request
     (`tracker.catalog.decisions`): its tier from the block, its outcome from whether the
     catalog lists it now (never, for a pull request closed without merging: all of it was
     rejected), its final section from the catalog."""
     out = []
-    for t in pulls:
-        if t.is_open or not (t.rejected_whole or t.merged):
-            continue
-        when = t.pull.closed_at.date() if isinstance(t.pull.closed_at, dt.datetime) else None
+    for t, when in _ended(pulls):
         for item in t.items:
             entry = catalog.find(item.as_paper()) if t.merged else None
             outcome = outcome_of(item.tier, entry is not None)
@@ -139,10 +144,7 @@ def derive_rejections(pulls: Sequence[TrackerPull], catalog: PaperIndex[object])
     by hand after closing).
     """
     out = []
-    for t in pulls:
-        if t.is_open or not (t.rejected_whole or t.merged):
-            continue
-        when = t.pull.closed_at.date() if isinstance(t.pull.closed_at, dt.datetime) else None
+    for t, when in _ended(pulls):
         for item in t.items:
             if catalog.find(item.as_paper()) is not None:
                 continue
