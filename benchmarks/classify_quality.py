@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.data import STREAM_HELP, default_stream
 from benchmarks.docs import replace_block
 from benchmarks.machine import machine
 from tracker.classify.embedder import Embedder, EmbeddingCache, EmbeddingModel
@@ -39,13 +40,13 @@ from tracker.classify.train import gather
 from tracker.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "stream-2026.jsonl"
+DEFAULT_DATA = default_stream()
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "classify_quality"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=STREAM_HELP)
     parser.add_argument("--split", type=dt.date.fromisoformat, default=dt.date(2026, 3, 16))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument(

@@ -27,11 +27,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.data import STREAM_HELP, default_stream, stream_lines
 from benchmarks.docs import replace_block
 from benchmarks.machine import machine
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "stream-2026.jsonl"
+DEFAULT_DATA = default_stream()
 OUT = REPO / "benchmarks" / "results"
 
 
@@ -115,7 +116,7 @@ def render(results: dict[str, Any]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=STREAM_HELP)
     parser.add_argument("--papers", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
@@ -129,7 +130,7 @@ def main() -> int:
         for path in replace_block("classify-speed", render(saved)):
             print(f"updated {path}")
         return 0
-    rows = [json.loads(line) for line in args.data.read_text("utf-8").splitlines() if line]
+    rows = [json.loads(line) for line in stream_lines(args.data)]
     batch = rows[::4][: args.papers]
     load = os.getloadavg()
     results: dict[str, Any] = {"machine": machine(), "load_before": load}

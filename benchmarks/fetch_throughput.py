@@ -1,4 +1,5 @@
-"""Fetch+parse+merge throughput of the arXiv listing source, on the shared 2026 stream.
+"""Fetch+parse+merge throughput of the arXiv listing source, on the labelled 2026 stream (the
+committed sample by default, or the full stream with --data: see benchmarks/data.py).
 
 Each night of the stream is served by a loopback HTTP server as one arXiv daily listing (RSS
 2.0, the format rss.arxiv.org serves); the real `ArxivListingSource` fetches it, feedparser
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import requests
 
+from benchmarks.data import STREAM_HELP, default_stream, stream_lines
 from benchmarks.machine import machine
 from tests.servers import LoopbackServer, Reply
 from tests.servers.arxiv import RSS_TYPE, listing_rss
@@ -38,23 +40,22 @@ from tracker.sources.arxiv_listing import ArxivListingSource, parse_listing
 from tracker.sources.fetch import merge_papers
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "stream-2026.jsonl"
+DEFAULT_DATA = default_stream()
 
 
 def load_nights(path: Path) -> dict[dt.date, list[Paper]]:
     nights: dict[dt.date, list[Paper]] = collections.defaultdict(list)
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            paper = Paper.from_dict(row).replace(arxiv_version=1, source=None)
-            assert paper.announced is not None, f"row {row.get('id')} has no announce date"
-            nights[paper.announced].append(paper)
+    for line in stream_lines(path):
+        row = json.loads(line)
+        paper = Paper.from_dict(row).replace(arxiv_version=1, source=None)
+        assert paper.announced is not None, f"row {row.get('id')} has no announce date"
+        nights[paper.announced].append(paper)
     return dict(sorted(nights.items()))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"default: {DEFAULT_DATA}")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=STREAM_HELP)
     parser.add_argument("--repeats", type=int, default=5, help="passes over all nights")
     args = parser.parse_args(argv)
     if not args.data.is_file():

@@ -42,6 +42,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from benchmarks.data import STREAM_HELP, default_stream, stream_lines
 from benchmarks.machine import machine
 from tests.servers import LoopbackServer, Reply
 from tests.servers.arxiv import RSS_TYPE, ArxivApi, listing_rss
@@ -54,7 +55,7 @@ from tracker.publish import github as github_client
 from tracker.publish.body import parse_block
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "stream-2026.jsonl"
+DEFAULT_DATA = default_stream()
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "replay_nights.md"
 TOKEN = "replay-token"
 # Non-cs.CR papers a real night's listing of the six categories holds (the stream keeps a
@@ -93,10 +94,9 @@ class Night:
 
 def load_nights(path: Path) -> dict[dt.date, list[Row]]:
     nights: dict[dt.date, list[Row]] = collections.defaultdict(list)
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            nights[dt.date.fromisoformat(row["announced"])].append(row)
+    for line in stream_lines(path):
+        row = json.loads(line)
+        nights[dt.date.fromisoformat(row["announced"])].append(row)
     return dict(sorted(nights.items()))
 
 
@@ -310,7 +310,7 @@ def _scaled(wrong_cr_per_night: float, wrong_bg: int, out_bg: int, real_backgrou
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"default: {DEFAULT_DATA}")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=STREAM_HELP)
     parser.add_argument(
         "--train-until",
         type=dt.date.fromisoformat,

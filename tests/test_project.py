@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import shlex
 
-from tests.conftest import REPO
+import pytest
+
+from tests.conftest import REPO, run_cli
 
 
 def _readme_blocks() -> list[list[str]]:
@@ -68,3 +71,48 @@ def test_importing_the_cli_imports_no_heavy_library() -> None:
     code = f"import sys, tracker.cli; print(','.join(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def _help_examples() -> list[tuple[str, str]]:
+    """(command, example) for every `Example:` line of every command's --help."""
+    from tracker.cli import main
+
+    out = []
+    for name in sorted(main.commands):
+        result = run_cli(name, "--help")
+        assert result.exit_code == 0, result.stderr
+        for line in result.stdout.splitlines():
+            if line.strip().startswith("Example: "):
+                out.append((name, line.strip().removeprefix("Example: ")))
+    return out
+
+
+def test_every_command_shows_an_example() -> None:
+    from tracker.cli import main
+
+    shown = {name for name, _ in _help_examples()}
+    assert shown == set(main.commands)
+
+
+@pytest.mark.parametrize(("command", "example"), _help_examples())
+def test_every_help_example_parses_and_needs_only_what_a_clone_has(
+    command: str, example: str
+) -> None:
+    """Each example, as --help prints it, is a valid command line, and the files it reads are
+    in the repository (nothing outside it, such as a developer's data folder)."""
+    import click
+
+    from tracker.cli import main
+
+    words = shlex.split(re.sub(r"\s+\(.*\)$", "", example))  # a trailing (note) is prose
+    for operator in (">", "|"):
+        if operator in words:
+            words = words[: words.index(operator)]  # the shell's part, not tracker's
+    assert words[:2] == ["tracker", command]
+    parent = main.make_context("tracker", [], resilient_parsing=True)
+    main.commands[command].make_context(command, words[2:], parent=parent)  # raises if invalid
+    for word in words[2:]:
+        if "/" in word and not word.startswith("-") and "://" not in word:
+            assert (REPO / word).exists(), f"{example}: {word} is not in the repository"
+    with pytest.raises(click.UsageError):  # the check is real: a bad option is refused
+        main.commands[command].make_context(command, ["--no-such-option"], parent=parent)

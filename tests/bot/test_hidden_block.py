@@ -9,6 +9,8 @@ import hashlib
 import json
 import zlib
 
+import pytest
+
 from tests.bot.conftest import (
     HOSTILE_ROW,
     NIGHT,
@@ -41,6 +43,7 @@ def _line(payload: bytes, version: int = 2) -> str:
     return f"<!-- {MARKER} v{version} {text} sha256={hashlib.sha256(text.encode()).hexdigest()} -->"
 
 
+@pytest.mark.slow
 def test_a_title_that_fakes_the_block_does_not_make_the_next_night_forget_the_pr(
     bot: Bot,
 ) -> None:

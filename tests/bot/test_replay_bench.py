@@ -27,6 +27,7 @@ def _bench() -> ModuleType:
     return module
 
 
+@pytest.mark.slow
 def test_the_replay_runs_tracker_run_each_night_and_scores_it_against_the_labels(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,6 +18,7 @@ from tests.conftest import REPO
 from tracker.cli import bot as bot_cli
 
 
+@pytest.mark.slow
 def test_the_replay_runs_run_then_review_with_the_maintainers_clicks_and_scores_both_tiers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -57,6 +57,18 @@ def make_repo(
     return Repo(root, path)
 
 
+# Fixtures that train a classifier or embed with the real model: a test using one is slow
+# (seconds, and the session's first one trains for tens of seconds), so `pytest -m "not slow"`
+# leaves it out. CI runs everything.
+SLOW_FIXTURES = frozenset({"cache_dir", "trained", "repo", "model"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One embedding cache for the session: each text is embedded once."""

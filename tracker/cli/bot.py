@@ -210,8 +210,11 @@ def run_cmd(
     the others' papers were used (the pull request is still opened); 1 when every source failed
     or the run failed; 2 for an invalid configuration or arguments.
 
-    Examples: tracker run --dry-run; offline, on the recorded night that ships with tracker:
-    tracker run --dry-run --replay examples/arxiv-2026-03-16.rss
+    Offline, on the recorded night that ships with tracker: the second example.
+
+    \b
+    Example: tracker run --dry-run
+    Example: tracker run --dry-run --replay examples/arxiv-2026-03-16.rss
     """
     if replay is not None:
         _replay(state.config, replay, _date(since))
@@ -311,6 +314,7 @@ def schedule(state: State, once: bool) -> None:
     coalesce into one, and each run's report goes to the log (stderr). Stops on SIGTERM or
     Ctrl-C after the running job.
 
+    \b
     Example: tracker schedule --once
     """
     from tracker.schedule import serve
@@ -352,6 +356,7 @@ def review(state: State, number: int | None) -> None:
     Needs GITHUB_TOKEN (or TRACKER_GITHUB_TOKEN) and GITHUB_REPOSITORY. Exit status: 0 when
     every review worked, 1 when one failed (the others still ran).
 
+    \b
     Example: tracker review --pr 12
     """
     from tracker.publish.github import RateLimitError

@@ -38,7 +38,8 @@ def import_cmd(state: State, path: Path, replace: bool) -> None:
     derived from the links. Papers already in the catalog are skipped. On any problem nothing
     is written.
 
-    Example: tracker import ../shared/seed/survey-README.md
+    \b
+    Example: tracker import tests/fixtures/survey-README.md   (the survey's own list)
     """
     from tracker.catalog.importer import import_list
 
@@ -70,6 +71,7 @@ def render(state: State, check_only: bool) -> None:
     headings) and README.en.md (English), under catalog/templates/intro.{zh,en}.md. Output is
     deterministic.
 
+    \b
     Example: tracker render --check   (in the catalog's CI)
     """
     from tracker.catalog import Catalog
@@ -108,6 +110,7 @@ def check(state: State, as_json: bool) -> None:
 
     Prints each problem as `file:line: message`; exits 1 if there is any.
 
+    \b
     Example: tracker check
     """
     from tracker.catalog.check import check_catalog

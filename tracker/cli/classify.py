@@ -84,6 +84,7 @@ def classify_cmd(
     arXiv does not know, a broken input line); 1 when the model cannot be loaded or arXiv
     cannot be reached.
 
+    \b
     Example: tracker classify --title "BadEncoder: backdoor attacks to pre-trained encoders"
     """
     from tracker.classify.model import load_classifier
@@ -224,6 +225,7 @@ def train_cmd(
     cached in cache_dir, so only new texts are embedded (all of them the first time: a few
     minutes for the 4,000 rows of the 2026 stream).
 
+    \b
     Example: tracker train --if-stale (what the nightly workflow runs)
     """
     from tracker.classify.bootstrap import needs_pool, train_from_catalog
@@ -348,7 +350,8 @@ def evaluate_cmd(
     With --decisions: the bot's track record from maintainers' decisions on merged and closed
     tracker pull requests, month by month, and nothing else.
 
-    Example: tracker evaluate --labels ../shared/data/stream-2026.jsonl --train-before 2026-03-16
+    \b
+    Example: tracker evaluate --labels models/training/stream-2026.jsonl.gz
     """
     if track_record:
         _print_track_record(state.config.catalog_dir, as_json)

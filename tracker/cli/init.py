@@ -107,6 +107,7 @@ def init_cmd(readme: Path, no_abstracts: bool) -> None:
     <!-- tracker:end --> around the list, which is rendered from the catalog from now on. Every
     other byte of the README is left alone. Refuses to overwrite an existing setup.
 
+    \b
     Example: tracker init --readme README.md
     """
     from tracker.catalog.adopt import NoListError, read_survey, taxonomy_yaml, with_markers

@@ -51,8 +51,10 @@ def fetch(
     listing), 3 when some sources failed and the others' papers were used, 1 when all failed,
     2 for an invalid configuration or arguments.
 
+    \b
     Example: tracker fetch --since 2026-01-16 --json > new.jsonl
 
+    \b
     Example: tracker fetch --source dblp --json   (new volumes of the venues in tracker.yaml)
     """
     from tracker.catalog.known import Known
