@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracker.cli import State, main, report_error, say, warn
+from tracker.cli.app import State, main, report_error, say, warn
 from tracker.config import Config
 from tracker.errors import EXIT_FAILURE, EXIT_OK, TrackerError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import State, main, say, warn
+from tracker.cli.app import State, main, say, warn
 from tracker.errors import EXIT_FAILURE, EXIT_OK
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tracker.classify.result import TIER_ADDED, TIER_CANDIDATE, TIER_OUT
-from tracker.cli import State, main, warn
+from tracker.cli.app import State, main, warn
 from tracker.errors import InputError
 from tracker.text import plain
 
@@ -147,13 +147,7 @@ def _lookup(config: Any, ids: Sequence[str]) -> list[Any]:
                 NOT_AN_ID.format(value=raw), hint="arXiv ids look like 2603.06862 or cs/0112017"
             )
         wanted.append(parsed.id)
-    a = config.arxiv
-    source = ArxivApiSource(
-        HttpClient.from_config(config.http),
-        a.api_url,
-        a.categories,
-        a.query_terms,
-    )
+    source = ArxivApiSource.from_config(HttpClient.from_config(config.http), config.arxiv)
     result = source.lookup(list(dict.fromkeys(wanted)))
     found = {p.arxiv_id: p for p in result.papers}
     missing = [i for i in dict.fromkeys(wanted) if i not in found]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracker.cli import main
+from tracker.cli.app import main
 from tracker.errors import InputError
 
 if TYPE_CHECKING:
@@ -200,13 +200,7 @@ def _with_abstracts(entries: list[Entry], config: Config) -> list[Entry]:
     ids = [e.paper.arxiv_id for e in entries if e.paper.arxiv_id]
     if not ids:
         return entries
-    a = config.arxiv
-    source = ArxivApiSource(
-        HttpClient.from_config(config.http),
-        a.api_url,
-        a.categories,
-        a.query_terms,
-    )
+    source = ArxivApiSource.from_config(HttpClient.from_config(config.http), config.arxiv)
     try:
         found = {p.arxiv_id: p for p in source.lookup(ids).papers}
     except TrackerError as exc:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from tracker.cli import State, main, say
+from tracker.cli.app import State, main, say
 from tracker.cli.progress import ProgressDisplay
 from tracker.errors import EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, InputError
 
