@@ -236,16 +236,16 @@ def table(records: Sequence[ReviewedNight], header: Sequence[str] = ()) -> str:
         "- aims: "
         + "; ".join(
             (
-                _aim("wrong added a night", per_night_wrong, AIM_WRONG, "{:.1f}"),
-                _aim("added + candidates", recall_both, AIM_RECALL, "{:.0%}", at_least=True),
-                _aim("candidates a night", per_night_candidates, AIM_CANDIDATES, "{:.1f}"),
+                aim_line("wrong added a night", per_night_wrong, AIM_WRONG, "{:.1f}"),
+                aim_line("added + candidates", recall_both, AIM_RECALL, "{:.0%}", at_least=True),
+                aim_line("candidates a night", per_night_candidates, AIM_CANDIDATES, "{:.1f}"),
             )
         ),
     ]
     return "\n".join(lines) + "\n"
 
 
-def _aim(name: str, value: float | None, aim: float, fmt: str, at_least: bool = False) -> str:
+def aim_line(name: str, value: float | None, aim: float, fmt: str, at_least: bool = False) -> str:
     if value is None:
         return f"{name}: not measured"
     kind = "at least" if at_least else "at most"

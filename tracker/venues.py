@@ -267,8 +267,7 @@ def build_venue_lookups(config: Config, http: HttpClient) -> VenueLookups:
     """The look-ups `config` asks for, over `http` (share the sources' client so the per-host
     delays hold across both): arXiv at `arxiv.api_url` (whether or not the arXiv sources run),
     dblp at `dblp.api_url` with the configured streams' venue names when streams are set."""
-    a = config.arxiv
-    arxiv = ArxivApiSource(http, a.api_url, a.categories, a.query_terms)
+    arxiv = ArxivApiSource.from_config(http, config.arxiv)
     # dblp is asked only when configured: a configuration without dblp streams never reads it.
     streams = [DblpStream(s.stream, s.venue) for s in config.dblp.streams]
     dblp = DblpSource(http, config.dblp.api_url, streams) if streams else None

@@ -74,10 +74,10 @@ def test_the_replay_runs_run_then_review_with_the_maintainers_clicks_and_scores_
 
 
 def test_an_aim_missed_says_by_how_much() -> None:
-    assert bench._aim("candidates a night", 14.5, 12.0, "{:.1f}") == (
+    assert bench.aim_line("candidates a night", 14.5, 12.0, "{:.1f}") == (
         "candidates a night 14.5 (at most 12.0: missed by 2.5)"
     )
-    assert bench._aim("added + candidates", 0.9, 0.95, "{:.0%}", at_least=True) == (
+    assert bench.aim_line("added + candidates", 0.9, 0.95, "{:.0%}", at_least=True) == (
         "added + candidates 90% (at least 95%: missed by 5%)"
     )
 

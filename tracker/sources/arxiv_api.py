@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tracker.config import ArxivConfig
 from tracker.http import HttpClient, HttpResponse, RetryableResponse
 from tracker.identity import parse_arxiv_id
 from tracker.paper import Paper
@@ -131,6 +132,12 @@ class ArxivApiSource(Source):
         self.max_results = max_results
         self.id_batch_size = id_batch_size
         self.empty_retries = empty_retries
+
+    @classmethod
+    def from_config(cls, http: HttpClient, arxiv: ArxivConfig) -> ArxivApiSource:
+        """The search and look-ups `arxiv.*` configures (endpoint, categories, query terms),
+        over `http`: the one way the fetch, venue look-ups, `classify` and `init` make it."""
+        return cls(http, arxiv.api_url, arxiv.categories, arxiv.query_terms)
 
     def search_query(self, since: dt.date, until: dt.date) -> str:
         """The API's `search_query` for the window: categories AND terms AND submitted date."""

@@ -357,14 +357,7 @@ def build_sources(
     sources: list[Source] = []
     a = config.arxiv
     if API_NAME in selected:
-        sources.append(
-            ArxivApiSource(
-                http,
-                a.api_url,
-                a.categories,
-                a.query_terms,
-            )
-        )
+        sources.append(ArxivApiSource.from_config(http, a))
     if LISTING_NAME in selected:
         sources.append(ArxivListingSource(http, a.rss_url, a.categories, today=today))
     if DBLP_NAME in selected:
