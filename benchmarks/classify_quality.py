@@ -3,14 +3,19 @@ own protocols (tracker.classify.evaluate):
 
 - catalog cross-validation of the section model (10 folds stratified by section);
 - temporal: trained on the catalog and the stream's nights before --split (default
-  2026-03-16), scored on the nights from it (what the bot's replay benchmark does too);
-- grouped cross-validation: the stream's 44 nights in 11 blocks of consecutive nights, each
-  block scored by a model trained on the catalog and the other 40 nights.
+  2026-03-16), scored on the nights from it (what the bot's replay benchmarks do too); once on
+  title and abstract, once on titles alone (as `tracker classify --title` judges);
+- grouped cross-validation: the stream's 44 nights in --blocks (default 6) blocks of
+  consecutive nights, each block scored by a model trained on the catalog and the other
+  blocks' nights.
+
+Every figure is at full night size: give the full stream (`--data` or $TRACKER_STREAM). On the
+thinned file that ships in models/training/, a kept row counts as the rows it stands for.
 
 The configuration's training labels are not used: every model is trained inside its protocol,
 from the catalog and the stream file given with --data.
 
-    python -m benchmarks.classify_quality [--data PATH] [--split DATE] [--out PATH]
+    python -m benchmarks.classify_quality [--data PATH] [--split DATE] [--blocks N] [--out PATH]
 
 Writes benchmarks/results/classify_quality.{md,json} and the evaluate reports (Markdown and
 PNG plots) under benchmarks/results/classify_quality/.
@@ -29,6 +34,7 @@ from typing import Any
 from benchmarks.data import STREAM_HELP, default_stream
 from benchmarks.docs import replace_block
 from benchmarks.machine import machine
+from tracker.classify.data import Label
 from tracker.classify.embedder import Embedder, EmbeddingCache, EmbeddingModel
 from tracker.classify.evaluate import (
     as_json,
@@ -48,7 +54,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=STREAM_HELP)
     parser.add_argument("--split", type=dt.date.fromisoformat, default=dt.date(2026, 3, 16))
+    parser.add_argument("--blocks", type=int, default=6, help="grouped CV blocks (default 6)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--no-docs", action="store_true", help="do not update README")
     parser.add_argument(
         "--docs-only",
         action="store_true",
@@ -74,6 +82,7 @@ def main() -> int:
     # The stream is the labels file of every protocol; catalog cross-validation trains on the
     # catalog, the stream's in-scope rows and the taxonomy's examples.
     inputs = gather(config.catalog_dir, [args.data])
+    by_key = {label.key: label for label in inputs.labels}
     results: dict[str, Any] = {"machine": machine()}
     lines = [
         "# Classifier quality (held-out protocols only)",
@@ -81,21 +90,33 @@ def main() -> int:
         f"Data: {args.data.name}; catalog {config.catalog_dir.name}/; machine: {machine()}.",
         "",
     ]
-    for name, before in (("temporal", args.split), ("grouped-cv", None)):
+    protocols = (
+        ("temporal", args.split, False),
+        ("temporal-titles", args.split, True),
+        ("grouped-cv", None, False),
+    )
+    for name, before, title_only in protocols:
         started = time.perf_counter()
         ev = evaluate(
             inputs,
             embedder,
             labels_file=args.data,
             before=before,
+            blocks=args.blocks,
+            title_only=title_only,
             step=lambda s: print(s, file=sys.stderr),
         )
         seconds = time.perf_counter() - started
         write_report(ev, args.out / name, [f"Protocol run: {name}, {seconds:.0f} s."])
+        if ev.labels is not None:
+            errors = error_lines(ev.labels, by_key, name)
+            (args.out / name / "errors.md").write_text("\n".join(errors) + "\n", "utf-8")
         results[name] = {**as_json(ev), "seconds": seconds}
         lines += [f"## {name} ({seconds:.0f} s)", ""]
         lines += [f"- {line.strip()}" for line in table_lines(ev)]
-        lines += ["", f"Report: `{(args.out / name / 'report.md').relative_to(REPO)}`", ""]
+        report = args.out / name / "report.md"
+        shown = report.relative_to(REPO) if report.is_relative_to(REPO) else report
+        lines += ["", f"Report: `{shown}`", ""]
         print("\n".join(table_lines(ev)))
     md = args.out.parent / "classify_quality.md"
     md.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -103,69 +124,161 @@ def main() -> int:
         json.dumps(results, indent=1, ensure_ascii=False, default=float) + "\n", encoding="utf-8"
     )
     print(f"written to {md}")
-    for path in replace_block("classify-quality", render(results, machine())):
-        print(f"updated {path}")
+    print(render(results, machine()))
+    if not args.no_docs:
+        for path in replace_block("classify-quality", render(results, machine())):
+            print(f"updated {path}")
     return 0
 
 
+def error_lines(lab: Any, by_key: dict[str, Label], name: str, k: int = 15) -> list[str]:
+    """The in-scope papers outside their night's `k` most relevant (what even the candidate
+    tier misses), and the out-of-scope papers at the top of a night: for error analysis."""
+    lines = [f"# Errors, {name}", "", f"In-scope papers ranked below {k} in their night:", ""]
+    lines += [
+        "| night | rank | id | section | sure | cs.CR | title |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rank = lab.rank if lab.rank is not None else []
+    rows = sorted(zip(lab.keys, lab.y, lab.score, rank, strict=True), key=lambda r: -r[2])
+    for key, y, _, r in rows:
+        lbl = by_key.get(key)
+        if y and r >= k and lbl is not None:
+            lines.append(
+                f"| {lbl.night} | {int(r) + 1} | {lbl.id} | {lbl.section} | {lbl.sure} | "
+                f"{'cs.CR' in lbl.categories} | {lbl.title[:90]} |"
+            )
+    lines += ["", "Out-of-scope papers ranked first or second in their night:", ""]
+    lines += ["| night | rank | id | read | cs.CR | title |", "|---|---|---|---|---|---|"]
+    for key, y, _, r in rows:
+        lbl = by_key.get(key)
+        if not y and r < 2 and lbl is not None:
+            lines.append(
+                f"| {lbl.night} | {int(r) + 1} | {lbl.id} | {lbl.reviewed} | "
+                f"{'cs.CR' in lbl.categories} | {lbl.title[:90]} |"
+            )
+    return lines
+
+
 def _pct(x: float) -> str:
-    return f"{100 * x:.1f} %"
+    return "n/a" if x != x else f"{100 * x:.1f} %"
+
+
+SUBSETS = ("all", "cs.CR", "other", "sure")
+
+
+def _f3(x: float) -> str:
+    return "n/a" if x != x else f"{x:.3f}"
 
 
 def render(results: dict[str, Any], where: str) -> str:
-    """The quality table that README and the model card show."""
-    t, g = results["temporal"], results["grouped-cv"]
-    tl, gl = t["labels"], g["labels"]
+    """The quality tables that README and the model card show."""
+    labs = {name: results[name]["labels"] for name in ("temporal", "grouped-cv")}
+    titles = results.get("temporal-titles", {}).get("labels")
 
-    def both(fn: Any) -> str:
-        return f"{fn(tl, 0)} / {fn(tl, 1)} | {fn(gl, 0)} / {fn(gl, 1)}"
+    def rel(lab: dict[str, Any], subset: str) -> dict[str, Any]:
+        found: dict[str, Any] = next(r for r in lab["relevance"] if r["subset"] == subset)
+        return found
 
-    def rel(key: str, fmt: Any) -> Any:
-        return lambda lab, i: fmt(lab["relevance"][i][key])
+    def cells(fn: Any) -> str:
+        return " | ".join(" / ".join(fn(lab, sub) for sub in SUBSETS) for lab in labs.values())
 
-    def sec(key: str, fmt: Any) -> Any:
-        return lambda lab, i: fmt(lab["section" if i == 0 else "section_sure"][key])
-
-    def rows(lab: dict[str, Any], i: int) -> str:
-        r = lab["relevance"][i]
+    def rows(lab: dict[str, Any], sub: str) -> str:
+        r = rel(lab, sub)
         return f"{r['n_pos'] + r['n_neg']:,} ({r['n_pos']})"
 
-    def replay(lab: dict[str, Any], rule: int) -> dict[str, Any]:
-        return lab["replay"][rule]  # type: ignore[no-any-return]
-
-    r3t, r3g, r2t, r2g = replay(tl, 0), replay(gl, 0), replay(tl, 1), replay(gl, 1)
-    f3 = lambda x: f"{x:.3f}"  # noqa: E731
-    c = g["catalog"]
+    nt, ng = (labs[n]["tiers"][0]["nights"] for n in ("temporal", "grouped-cv"))
     lines = [
-        "| figure | temporal: all / `sure` rows | grouped CV: all / `sure` rows |",
+        f"| figure (all / cs.CR / other / `sure` rows) | temporal: {nt} later nights | "
+        f"grouped CV: {ng} nights |",
         "|---|---|---|",
-        f"| rows scored (in scope) | {both(rows)} |",
-        f"| relevance ROC AUC | {both(rel('auc', f3))} |",
-        f"| relevance average precision | {both(rel('ap', f3))} |",
-        f"| relevance recall at 1 % FPR | {both(rel('r1', _pct))} |",
-        f"| relevance recall at 5 % FPR | {both(rel('r5', _pct))} |",
-        f"| section top-1 (in-scope rows) | {both(sec('top1', _pct))} |",
-        f"| section top-3 | {both(sec('top3', _pct))} |",
-        f"| section macro-F1 | {both(sec('macro_f1', f3))} |",
-        f"| replay, `{r3t['rule']}`: in-scope papers proposed | {_pct(r3t['recall'])} "
-        f"({r3t['proposed_right']} of {r3t['positives']}) | {_pct(r3g['recall'])} "
-        f"({r3g['proposed_right']} of {r3g['positives']}) |",
-        f"| replay: wrong proposals a night (max) | {r3t['wrong_per_night']:.2f} "
-        f"({r3t['max_wrong_night']}) over {r3t['nights']} nights | "
-        f"{r3g['wrong_per_night']:.2f} ({r3g['max_wrong_night']}) over {r3g['nights']} nights |",
-        f"| … false positives: cs.CR / other negatives | {r3t['wrong_cr']} of {r3t['neg_cr']:,} "
-        f"/ {r3t['wrong_other']} of {r3t['neg_other']:,} | {r3g['wrong_cr']} of "
-        f"{r3g['neg_cr']:,} / {r3g['wrong_other']} of {r3g['neg_other']:,} |",
-        f"| … wrong on a real night (+800 non-cs.CR papers; 3/n when none was wrong) | "
-        f"{r3t['wrong_per_real_night']:.1f} | {r3g['wrong_per_real_night']:.1f} |",
-        f"| replay, `{r2t['rule']}`: proposed; wrong a night | {_pct(r2t['recall'])}; "
-        f"{r2t['wrong_per_night']:.2f} | {_pct(r2g['recall'])}; {r2g['wrong_per_night']:.2f} |",
+        f"| rows scored (in scope) | {cells(rows)} |",
+        f"| ROC AUC | {cells(lambda lab, sub: _f3(rel(lab, sub)['auc']))} |",
+        f"| average precision | {cells(lambda lab, sub: _f3(rel(lab, sub)['ap']))} |",
+    ]
+    for w in ("0.5", "1", "2", "5"):
+        lines.append(
+            f"| in-scope papers reached at {w} wrong a night | "
+            f"{cells(lambda lab, sub, w=w: _pct(rel(lab, sub)['at_wrong'][w]))} |"
+        )
+    for k in ("5", "10", "15", "20"):
+        lines.append(
+            f"| in-scope papers among the {k} most relevant of each night | "
+            f"{cells(lambda lab, sub, k=k: _pct(rel(lab, sub)['top_k'][k]))} |"
+        )
+    t, g = labs["temporal"], labs["grouped-cv"]
+    lines += [
+        "",
+        "| section (in-scope rows: all / `sure`) | temporal | grouped CV |",
+        "|---|---|---|",
+    ]
+    for key, label in (("top1", "top-1"), ("top3", "top-3")):
+        lines.append(
+            f"| {label} | {_pct(t['section'][key])} / {_pct(t['section_sure'][key])} | "
+            f"{_pct(g['section'][key])} / {_pct(g['section_sure'][key])} |"
+        )
+    lines += [
+        "",
+        "| tiers, night by night (thresholds from each split's own training rows) | temporal "
+        "| grouped CV |",
+        "|---|---|---|",
+    ]
+    for i in range(len(t["tiers"])):
+        tt, gt = t["tiers"][i], g["tiers"][i]
+
+        def both(fn: Any, tt: dict[str, Any] = tt, gt: dict[str, Any] = gt) -> str:
+            return f"{fn(tt)} | {fn(gt)}"
+
+        rule = tt["rule"]
+        lines += [
+            f"| `{rule}`: added a night; wrong a night (worst night) | "
+            + both(
+                lambda x: (
+                    f"{x['added_per_night']:.2f}; {x['wrong_per_night']:.2f} ({x['wrong_max']})"
+                )
+            )
+            + " |",
+            f"| `{rule}`: candidates a night (at most {tt['cap']}) | "
+            + both(lambda x: f"{x['candidates_per_night']:.2f}")
+            + " |",
+            f"| `{rule}`: in-scope papers added | "
+            + both(lambda x: f"{_pct(x['recall_added'])} ({x['added_right']} of {x['positives']})")
+            + " |",
+            f"| `{rule}`: in-scope papers added or candidates (cs.CR / other) | "
+            + both(
+                lambda x: (
+                    f"{_pct(x['recall_added_and_candidates'])} "
+                    f"({_pct(_share(x, 'cs.CR'))} / {_pct(_share(x, 'other'))})"
+                )
+            )
+            + " |",
+        ]
+    c = results["grouped-cv"]["catalog"]
+    if titles is not None:
+        tr, t1 = rel(titles, "all"), titles["tiers"][0]
+        lines += [
+            "",
+            f"Titles alone (temporal, the {nt} later nights scored by title only, against the "
+            f"title rules): AP {tr['ap']:.3f}; {_pct(tr['at_wrong']['2'])} of the in-scope "
+            f"papers reached at 2 wrong a night, {_pct(tr['top_k']['15'])} among the 15 most "
+            f"relevant of each night; `{t1['rule']}` adds {t1['added_per_night']:.2f} a night "
+            f"({t1['wrong_per_night']:.2f} wrong) and offers {t1['candidates_per_night']:.2f} "
+            f"candidates: {_pct(t1['recall_added_and_candidates'])} of the in-scope papers "
+            f"added or candidates.",
+        ]
+    lines += [
         "",
         f"Catalog cross-validation ({c['n']} catalog papers, titles only, 10 folds): section "
         f"top-1 **{_pct(c['top1'])}**, top-3 **{_pct(c['top3'])}**, macro-F1 "
-        f"{c['macro_f1']:.3f}. Measured by `python -m benchmarks.classify_quality` ({where}).",
+        f"{c['macro_f1']:.3f}. Measured by `python -m benchmarks.classify_quality` on the full "
+        f"stream ({where}).",
     ]
     return "\n".join(lines)
+
+
+def _share(tiers: dict[str, Any], subset: str) -> float:
+    positives, _, both = tiers["by_subset"][subset]
+    return float(both) / positives if positives else float("nan")
 
 
 if __name__ == "__main__":

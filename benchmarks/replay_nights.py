@@ -16,10 +16,13 @@ the nights up to --train-until (default 2026-03-13), into a temporary models fol
 covers the nights after it (default from 2026-03-16).
 
     python -m benchmarks.replay_nights [--data PATH] [--train-until DATE] [--from DATE]
-                                      [--nights N] [--real-background N] [--out PATH]
+                                      [--nights N] [--out PATH] [--no-docs]
 
-Prints a Markdown table (per night: wall time, fetched, proposed, right, recall, wrong, right
-section) with totals and the machine, and writes it to benchmarks/results/replay_nights.md.
+The nights are replayed at full size (every paper of the stream's night: give the full stream
+with --data or $TRACKER_STREAM). Prints a Markdown table (per night: wall time, fetched, added,
+right, wrong, candidates, in-scope candidates, right section) with totals and the machine,
+writes it to benchmarks/results/replay_nights.md and between the `benchmark:replay-nights`
+markers of README and the model card.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from benchmarks.data import STREAM_HELP, default_stream, stream_lines
+from benchmarks.docs import replace_block
 from benchmarks.machine import machine
 from tests.servers import LoopbackServer, Reply
 from tests.servers.arxiv import RSS_TYPE, ArxivApi, listing_rss
@@ -52,15 +56,12 @@ from tracker.cli import main as tracker_main
 from tracker.config import ArxivConfig
 from tracker.paper import Paper
 from tracker.publish import github as github_client
-from tracker.publish.body import parse_block
+from tracker.publish.block import TIER_CANDIDATE, decode
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = default_stream()
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "replay_nights.md"
 TOKEN = "replay-token"
-# Non-cs.CR papers a real night's listing of the six categories holds (the stream keeps a
-# sample of 60): an assumption, stated in the output, used only to scale wrong proposals.
-REAL_BACKGROUND = 800
 Row = dict[str, Any]
 
 
@@ -71,12 +72,12 @@ class Night:
     date: dt.date
     papers: int
     labelled_in: set[str]
-    labelled_out_cr: set[str]  # labelled out, carrying cs.CR
-    labelled_out_background: set[str]  # labelled out, the background sample (no cs.CR)
+    in_cr: set[str]  # labelled in, listed in cs.CR
     seconds: float = 0.0
     exit_code: int = 0
     fetched: int = 0
-    proposed: dict[str, str] = field(default_factory=dict)  # arXiv id -> section id
+    proposed: dict[str, str] = field(default_factory=dict)  # added tier: arXiv id -> section id
+    candidates: set[str] = field(default_factory=set)  # the candidate tier's arXiv ids
     right_section: int = 0
 
     @property
@@ -90,6 +91,11 @@ class Night:
     @property
     def recall(self) -> float | None:
         return len(self.right) / len(self.labelled_in) if self.labelled_in else None
+
+    @property
+    def reached(self) -> set[str]:
+        """In-scope papers added or offered as candidates."""
+        return (set(self.proposed) | self.candidates) & self.labelled_in
 
 
 def load_nights(path: Path) -> dict[dt.date, list[Row]]:
@@ -197,8 +203,7 @@ def replay(
                 date,
                 len(rows),
                 {r["id"] for r in rows if r["in_scope"]},
-                {r["id"] for r in rows if not r["in_scope"] and "cs.CR" in r["categories"]},
-                {r["id"] for r in rows if not r["in_scope"] and "cs.CR" not in r["categories"]},
+                {r["id"] for r in rows if r["in_scope"] and "cs.CR" in r["categories"]},
             )
             servers.serve(date, rows)
             pulls_before = len(servers.github.pulls)
@@ -216,8 +221,12 @@ def replay(
             record.fetched = int(m.group(1)) if m else 0
             if len(servers.github.pulls) > pulls_before:
                 pull = servers.github.pulls[-1]
-                block = parse_block(pull.body) or []
-                record.proposed = {p.arxiv or "": p.section or "" for p in block}
+                state = decode(pull.body)
+                items = state.items if state is not None else []
+                record.proposed = {p.arxiv or "": p.section or "" for p in items if p.checked}
+                record.candidates = {
+                    p.arxiv or "" for p in items if not p.checked and p.tier == TIER_CANDIDATE
+                }
                 servers.github.merge_pull(pull.number)
             labels = {r["id"]: r["section"] for r in rows if r["in_scope"]}
             record.right_section = sum(
@@ -226,8 +235,9 @@ def replay(
             out.append(record)
             progress(
                 f"{date}: {record.seconds:.1f} s, fetched {record.fetched}, "
-                f"proposed {len(record.proposed)} ({len(record.right)} right, "
-                f"{len(record.wrong)} wrong) of {len(record.labelled_in)} in scope"
+                f"added {len(record.proposed)} ({len(record.right)} right, "
+                f"{len(record.wrong)} wrong), {len(record.candidates)} candidates; "
+                f"{len(record.reached)} of {len(record.labelled_in)} in scope reached"
             )
     finally:
         github_client.WRITE_INTERVAL = kept
@@ -238,74 +248,54 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.0f}%"
 
 
-def _rate(wrong: int, total: int) -> str:
-    if total == 0:
-        return "—"
-    if wrong == 0:  # the rule of three: a 95% upper bound when nothing was seen
-        return f"0 of {total} (95% upper bound {100 * 3 / total:.1f}%)"
-    return f"{wrong} of {total} ({100 * wrong / total:.1f}%)"
-
-
-def table(records: Sequence[Night], real_background: int, header: Sequence[str] = ()) -> str:
-    """The Markdown report: per night, totals, and wrong proposals scaled to a real night."""
+def table(records: Sequence[Night], header: Sequence[str] = ()) -> str:
+    """The Markdown report: per night and totals."""
     lines = [*header]
     lines += [
-        "| night | papers (in scope) | wall time | fetched | proposed | right | recall "
-        "| wrong | right section | exit |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| night | papers (in scope) | wall time | fetched | added | right | wrong "
+        "| candidates | in scope among them | right section | exit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in records:
         lines.append(
             f"| {r.date} | {r.papers} ({len(r.labelled_in)}) | {r.seconds:.1f} s | {r.fetched} "
-            f"| {len(r.proposed)} | {len(r.right)} | {_pct(r.recall)} | {len(r.wrong)} "
-            f"| {r.right_section} | {r.exit_code} |"
+            f"| {len(r.proposed)} | {len(r.right)} | {len(r.wrong)} | {len(r.candidates)} "
+            f"| {len(r.candidates & r.labelled_in)} | {r.right_section} | {r.exit_code} |"
         )
     labelled = sum(len(r.labelled_in) for r in records)
     right = sum(len(r.right) for r in records)
     wrong = sum(len(r.wrong) for r in records)
-    proposed = sum(len(r.proposed) for r in records)
-    out_cr = sum(len(r.labelled_out_cr) for r in records)
-    out_bg = sum(len(r.labelled_out_background) for r in records)
-    wrong_cr = sum(len(r.wrong & r.labelled_out_cr) for r in records)
-    wrong_bg = sum(len(r.wrong & r.labelled_out_background) for r in records)
+    added = sum(len(r.proposed) for r in records)
+    cands = sum(len(r.candidates) for r in records)
+    cand_in = sum(len(r.candidates & r.labelled_in) for r in records)
+    reached = sum(len(r.reached) for r in records)
+    in_cr = sum(len(r.in_cr) for r in records)
+    reached_cr = sum(len(r.reached & r.in_cr) for r in records)
     lines.append(
         f"| **all {len(records)}** | {sum(r.papers for r in records)} ({labelled}) "
         f"| {sum(r.seconds for r in records):.1f} s | {sum(r.fetched for r in records)} "
-        f"| {proposed} | {right} | {_pct(right / labelled if labelled else None)} | {wrong} "
+        f"| {added} | {right} | {wrong} | {cands} | {cand_in} "
         f"| {sum(r.right_section for r in records)} | |"
     )
     seconds = [r.seconds for r in records]
     nights = len(records) or 1
+
+    def share(n: int, d: int) -> str:
+        return f"{_pct(n / d if d else None)} ({n} of {d})"
+
     lines += [
         "",
         f"- median wall time per night: **{statistics.median(seconds):.1f} s** "
         f"(min {min(seconds):.1f}, max {max(seconds):.1f}), model loading included",
-        f"- recall: **{_pct(right / labelled if labelled else None)}** ({right} of {labelled} "
-        f"in-scope papers proposed); right section for {sum(r.right_section for r in records)} "
-        f"of {right}",
-        f"- wrong proposals: **{wrong / nights:.1f} per night** ({wrong} in {len(records)} "
-        f"nights); false-positive rate {_rate(wrong, out_cr + out_bg)} of the papers labelled "
-        f"out: cs.CR {_rate(wrong_cr, out_cr)}, background {_rate(wrong_bg, out_bg)}",
-        _scaled(wrong_cr / nights, wrong_bg, out_bg, real_background),
+        f"- added tier: **{added / nights:.1f} a night, {wrong / nights:.1f} of them wrong** "
+        f"(worst night {max((len(r.wrong) for r in records), default=0)}); in-scope papers "
+        f"added: {share(right, labelled)}; right section for "
+        f"{sum(r.right_section for r in records)} of {right}",
+        f"- candidates: **{cands / nights:.1f} a night**; in-scope papers added or candidates: "
+        f"**{share(reached, labelled)}** (cs.CR {share(reached_cr, in_cr)}, other "
+        f"{share(reached - reached_cr, labelled - in_cr)})",
     ]
     return "\n".join(lines) + "\n"
-
-
-def _scaled(wrong_cr_per_night: float, wrong_bg: int, out_bg: int, real_background: int) -> str:
-    """Wrong proposals on a real night: the cs.CR papers as in the stream, plus
-    `real_background` other papers at the background sample's false-positive rate (its 95%
-    upper bound, 3/n, when none of the sample was proposed)."""
-    if out_bg == 0:
-        return "- no background papers were replayed: wrong proposals cannot be scaled"
-    rate = wrong_bg / out_bg if wrong_bg else 3 / out_bg
-    bound = " (upper bound: none of the sample was proposed)" if wrong_bg == 0 else ""
-    rest = rate * real_background
-    return (
-        f"- scaled to a real night (assumption: the stream's cs.CR papers plus "
-        f"{real_background} other cs.LG/CV/CL/AI/SE papers, of which the stream samples 60, at "
-        f"the background's rate{bound}): about **{wrong_cr_per_night + rest:.1f} wrong proposals "
-        f"per night** ({wrong_cr_per_night:.1f} from cs.CR + {rest:.1f} from the rest)"
-    )
 
 
 def main() -> int:
@@ -325,12 +315,7 @@ def main() -> int:
         help="replay the nights from this day (default 2026-03-16); must be after --train-until",
     )
     parser.add_argument("--nights", type=int, default=0, help="replay only this many (0: all)")
-    parser.add_argument(
-        "--real-background",
-        type=int,
-        default=REAL_BACKGROUND,
-        help=f"non-cs.CR papers on a real night (default {REAL_BACKGROUND}): scales wrong ones",
-    )
+    parser.add_argument("--no-docs", action="store_true", help="do not update README")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default: {DEFAULT_OUT}")
     args = parser.parse_args()
     if not args.data.is_file():
@@ -363,15 +348,19 @@ def main() -> int:
         f"Replay of {args.data.name}: nights {min(replayed)} to {max(replayed)}, model trained "
         f"on the catalog and the {len({d for d in nights if d <= args.train_until})} nights up "
         f"to {args.train_until} ({len(train_rows)} rows) with `tracker train` "
-        f"({train_seconds:.0f} s). Cap `bot.max_proposals` 20. Machine: {machine()}.",
+        f"({train_seconds:.0f} s, embeddings cached). Each night at full size. "
+        f"Measured by `python -m benchmarks.replay_nights` on {machine()}.",
         "",
     ]
-    report = table(records, args.real_background, header)
+    report = table(records, header)
     print()
     print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, "utf-8")
     print(f"written to {args.out}")
+    if not args.no_docs:
+        for path in replace_block("replay-nights", report):
+            print(f"updated {path}")
     return 0
 
 

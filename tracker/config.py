@@ -168,12 +168,12 @@ class ClassifierConfig:
     # Optional safetensors file of tensors replacing the embedding model's own (for example a
     # fine-tuned last transformer layer); `tracker train` copies it into models/ and pins it.
     embedding_replacement: Path | None = None
-    # Labelled JSONL files (title, abstract, in_scope, section; .gz too) for `tracker train`.
+    # Labelled JSONL files (title, abstract, in_scope, section; .gz, .xz too) for `tracker train`.
     training_labels: list[Path] = field(default_factory=list)
     batch_size: int = 32  # texts per sentence-transformers batch
     max_seq_length: int = 256  # tokens of title+abstract embedded (used by `tracker train`)
-    # The proposal rule: empty means the trained model's default (fpr3+bg0.1); fpr2+bg0.1 is
-    # the stricter one stored beside it (fewer wrong proposals, lower recall).
+    # The proposal rule: empty means the trained model's default (wrong1: about one wrong added
+    # paper a night); wrong2 is the looser one stored beside it (more added, more wrong).
     threshold_rule: str = ""
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.bot.conftest import CATEGORIES, NIGHT, Bot, expected_proposals, stream_papers
+from tests.bot.conftest import CATEGORIES, NIGHT, Bot, expected_title, stream_papers
 from tests.conftest import REPO, run_cli
 from tests.servers.arxiv import listing_rss
 from tracker.catalog.lock import LOCK_FILE
@@ -29,13 +29,12 @@ def _tree(root: Path) -> dict[str, bytes]:
 def test_a_replayed_night_prints_its_pull_request_and_touches_nothing(bot: Bot) -> None:
     recording = bot.root / "night.rss"
     recording.write_bytes(listing_rss(stream_papers(), NIGHT, CATEGORIES))
-    expected = expected_proposals(bot.classifier, stream_papers())
     before = _tree(bot.root)
 
     result = run_cli("run", "--dry-run", "--replay", str(recording))
 
     assert result.exit_code == 0, result.stderr
-    title = f"Add {len(expected)} papers (2026-03-16)"
+    title = expected_title(bot.classifier, stream_papers(), NIGHT)
     assert result.stdout.startswith(f"{bot_cli.DRY_RUN_HEADER}\n{title}\n")
     assert f"Replaying {recording}: arXiv's listing of 2026-03-16 (12 papers)" in result.stderr
     assert bot_cli.REPLAY_NOTE in result.stderr

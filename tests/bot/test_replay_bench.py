@@ -60,7 +60,10 @@ def test_the_replay_runs_tracker_run_each_night_and_scores_it_against_the_labels
     assert [p.state for p in servers.github.pulls] == ["closed", "closed"]  # both merged
     assert all(p.merged for p in servers.github.pulls)
 
-    report = bench.table(records, real_background=800)
-    assert "| 2026-03-16 | 6 (3) |" in report and "| 6 | 3 | 3 | 100% | 0 | 3 | 0 |" in report
-    assert "| **all 2** | 12 (6) |" in report and "| 7 | 6 | 100% | 1 | 6 | |" in report
-    assert "**0.5 per night** (1 in 2 nights)" in report
+    assert one.reached == one.labelled_in and not one.candidates
+
+    report = bench.table(records)
+    assert "| 2026-03-16 | 6 (3) |" in report and "| 6 | 3 | 3 | 0 | 0 | 0 | 3 | 0 |" in report
+    assert "| **all 2** | 12 (6) |" in report and "| 7 | 6 | 1 | 0 | 0 | 6 | |" in report
+    assert "**3.5 a night, 0.5 of them wrong** (worst night 1)" in report
+    assert "in-scope papers added or candidates: **100% (6 of 6)**" in report

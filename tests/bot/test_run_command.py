@@ -11,6 +11,7 @@ from tests.bot.conftest import (
     NIGHT,
     TOKEN,
     Bot,
+    expected_candidates,
     expected_proposals,
     expected_title,
     oracle,
@@ -48,9 +49,15 @@ def test_dry_run_is_the_default_without_a_token_and_writes_the_working_tree(
         "utf-8"
     )
 
-    again = local_bot.run()  # the working tree now knows them
-    assert again.exit_code == 0 and "No new papers to propose." in again.stderr
-    assert again.stdout == ""
+    # The working tree now knows the added papers; the candidates live only in a pull
+    # request, so without one they are offered again, and nothing else.
+    again = local_bot.run()
+    assert again.exit_code == 0 and "in scope 0, proposed 0 + " in again.stderr
+    left = expected_candidates(local_bot.classifier, stream_papers())
+    if left:
+        assert again.stdout.startswith(f"{bot_cli.DRY_RUN_HEADER}\nAdd 0 papers, {len(left)} to")
+    else:
+        assert "No new papers to propose." in again.stderr and again.stdout == ""
 
 
 def test_no_write_prints_a_diff_and_writes_nothing(local_bot: Bot) -> None:

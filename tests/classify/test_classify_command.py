@@ -211,13 +211,12 @@ def test_classify_a_title_imports_neither_torch_nor_scikit_learn(trained: Repo) 
     assert out.stdout.strip() == "[]"
 
 
-def test_input_categories_outside_cs_cr_meet_the_stricter_threshold(
-    trained: Repo, tmp_path: Path
-) -> None:
+def test_categories_do_not_change_the_verdict_content_does(trained: Repo, tmp_path: Path) -> None:
     rows = [
         {"id": "unknown", "title": TITLE, "abstract": ABSTRACT},
         {"id": "cs.CR", "title": TITLE, "abstract": ABSTRACT, "categories": ["cs.CR", "cs.LG"]},
         {"id": "cs.LG", "title": TITLE, "abstract": ABSTRACT, "categories": ["cs.LG"]},
+        {"id": "title", "title": TITLE, "categories": ["cs.CR"]},
     ]
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", "utf-8")
@@ -225,6 +224,9 @@ def test_input_categories_outside_cs_cr_meet_the_stricter_threshold(
     result = trained.tracker("classify", "--input", str(path), "--json")
 
     assert result.exit_code == 0, result.stderr
-    unknown, cr, lg = (json.loads(line)["relevance"] for line in result.stdout.splitlines())
-    assert unknown == cr  # no categories: judged like a cs.CR paper
-    assert lg < cr
+    unknown, cr, lg, title = (json.loads(line) for line in result.stdout.splitlines())
+    assert unknown["relevance"] == cr["relevance"] == lg["relevance"]
+    assert unknown["tier"] == cr["tier"] == lg["tier"]
+    # the same paper known by its title alone is judged on the title, by the title rules
+    assert title["title_only"] and not cr["title_only"]
+    assert title["relevance"] != cr["relevance"]

@@ -107,7 +107,7 @@ def test_a_model_whose_arrays_give_nan_is_an_error_not_a_silent_out_of_scope(rep
     from tests.classify.conftest import repin_model
 
     arrays = load_file(str(repo.models / "classifier.safetensors"))
-    arrays["rel_emb_intercept"] = np.array([np.nan], dtype=arrays["rel_emb_intercept"].dtype)
+    arrays["rel_mlp_b2"] = np.array([np.nan], dtype=arrays["rel_mlp_b2"].dtype)
     save_file(arrays, str(repo.models / "classifier.safetensors"))
     repin_model(repo.models)
 
@@ -121,7 +121,7 @@ def test_a_model_whose_arrays_give_nan_is_an_error_not_a_silent_out_of_scope(rep
 @pytest.mark.parametrize(
     ("path", "value"),
     [
-        pytest.param(("thresholds", "rule"), "fpr2+bg0.1", id="rule"),
+        pytest.param(("thresholds", "rule"), "wrong2", id="rule"),
         pytest.param(("embedding", "max_seq_length"), 128, id="max_seq_length"),
         pytest.param(("embedding", "files", "vocab.txt"), "0" * 64, id="embedding-file-hash"),
         pytest.param(("training_data", "catalog_fingerprint"), "0" * 64, id="fingerprint"),

@@ -30,8 +30,9 @@ def test_the_manifest_pins_artefacts_embedding_files_data_thresholds_and_version
     assert emb["sha256"] == emb["files"]["model.safetensors"]  # type: ignore[index]
     assert len(m["training_data"]["fingerprint"]) == 64  # type: ignore[index]
     assert m["training_data"]["labels"][0]["file"] == "labels.jsonl"  # type: ignore[index]
-    assert set(m["thresholds"]["rules"]) == {"fpr3+bg0.1", "fpr2+bg0.1"}  # type: ignore[index]
-    assert m["thresholds"]["rule"] == "fpr3+bg0.1"  # type: ignore[index]
+    assert set(m["thresholds"]["rules"]) == {"wrong1", "wrong2"}  # type: ignore[index]
+    assert set(m["thresholds"]["title_rules"]) == {"wrong1", "wrong2"}  # type: ignore[index]
+    assert m["thresholds"]["rule"] == "wrong1"  # type: ignore[index]
     assert {"numpy", "scikit-learn", "python"} <= set(m["versions"])  # type: ignore[arg-type]
     assert m["created"]
     assert not list(trained.models.glob("*.pkl")) and not list(trained.models.glob("*.joblib"))

@@ -29,9 +29,12 @@ def test_evaluate_cross_validates_catalog_and_labels_and_writes_the_report(
     assert lines[1].split() == ["rows", "n", "top-1", "top-3", "macro-F1"]
     assert lines[3].startswith("catalog cross-validation  60 ")
     assert "Relevance (grouped cross-validation: 4 nights in 2 blocks" in result.stdout
-    assert "ROC AUC" in result.stdout and "recall@1%FPR" in result.stdout
-    replay = next(line.split() for line in lines if line.startswith("fpr3+bg0.1"))
-    assert replay[1] == "4"  # nights
+    assert "ROC AUC" in result.stdout and "recall@2 wrong/night" in result.stdout
+    assert "top-15/night" in result.stdout
+    subsets = [line.split()[0] for line in lines if line.split()[:1] in (["cs.CR"], ["other"])]
+    assert subsets == ["cs.CR", "other"]
+    tiers = next(line.split() for line in lines if line.startswith("wrong1 "))
+    assert tiers[1] == "4"  # nights
     for name in ("report.md", "confusion.png", "confusion-labels.png", "pr_curve.png"):
         assert (out / name).is_file(), name
     assert (out / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -60,7 +63,19 @@ def test_evaluate_temporal_scores_only_rows_from_the_date_on_as_json(
     labels = figures["labels"]
     assert labels["protocol"].startswith("temporal: trained on rows announced before 2026-01-27")
     assert labels["relevance"][0]["n_pos"] + labels["relevance"][0]["n_neg"] == 18
-    assert [n for n, *_ in labels["replay"][0]["per_night"]] == ["2026-01-27", "2026-01-28"]
+    assert [n for n, *_ in labels["tiers"][0]["per_night"]] == ["2026-01-27", "2026-01-28"]
+    assert [t["rule"] for t in labels["tiers"]] == ["wrong1", "wrong2"]
+    for t in labels["tiers"]:
+        assert t["added_right"] <= t["added"] and t["candidates_right"] <= t["candidates"]
+        assert 0.0 <= t["recall_added"] <= t["recall_added_and_candidates"] <= 1.0
+        assert sum(n[3] for n in t["per_night"]) == t["added"]
+    rel = {r["subset"]: r for r in labels["relevance"]}
+    assert set(rel) == {"all", "cs.CR", "other", "sure"}
+    assert rel["cs.CR"]["n_pos"] + rel["other"]["n_pos"] == rel["all"]["n_pos"]
+    at = rel["all"]["at_wrong"]
+    assert at["0.5"] <= at["1"] <= at["2"] <= at["5"]
+    top = rel["all"]["top_k"]
+    assert top["5"] <= top["10"] <= top["15"] <= top["20"]
     assert figures["catalog"]["n"] == 60
 
 

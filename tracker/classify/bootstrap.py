@@ -132,8 +132,8 @@ class Trust:
             f"How far to trust it (out of fold, {self.folds} folds over {self.positives} catalog "
             f"papers and {self.negatives:,} out-of-scope papers, rule {DEFAULT_RULE}):",
             f"  catalog papers it would propose: {self.recall:.0%}",
-            f"  out-of-scope papers it would propose: {self.false_positive_rate:.1%} "
-            f"(about {self.false_positive_rate * 500:.0f} on a night of 500 papers)",
+            f"  out-of-scope papers it would propose: {self.false_positive_rate:.2%} "
+            f"(about {self.false_positive_rate * 570:.1f} on a night of 570 papers)",
             f"  relevance ROC AUC: {self.auc:.3f}",
         ]
         if self.section_top1 is not None:
@@ -208,8 +208,9 @@ def train_from_catalog(
     step("fitting on all rows")
     params = fit(ts, emb, np.arange(len(ts)), guide, inputs.leaf_ids)
     params = Params(**{**params.__dict__, "rules": rules})
-    manifest = write_model(out, Trained(params, rules, scored, scores), inputs, embedder.model, emb)
-    chosen = rules[DEFAULT_RULE].in_scope(scores, a["cr"][scored])
+    trained = Trained(params, rules, scored, scores, title_rules={})
+    manifest = write_model(out, trained, inputs, embedder.model, emb)
+    chosen = rules[DEFAULT_RULE].in_scope(scores)
     trust = Trust(
         positives=n_pos,
         negatives=int((~y).sum()),

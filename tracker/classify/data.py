@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import lzma
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +18,7 @@ from tracker.catalog.decisions import OUTCOME_LEFT, Decision, load_decisions
 from tracker.catalog.rejected import Rejection
 from tracker.catalog.store import Catalog
 from tracker.catalog.taxonomy import Taxonomy
-from tracker.classify.features import normalize_space, paper_text
+from tracker.classify.features import Keywords, normalize_space, paper_text
 from tracker.errors import InputError
 from tracker.identity import paper_key
 from tracker.paper import Paper
@@ -29,6 +31,14 @@ ORIGIN_DECISIONS = "decisions"
 # dropped is as clear a negative as a rejection; a candidate left unticked is a weak one.
 DROPPED_WEIGHT = 1.0
 LEFT_WEIGHT = 0.3
+# A labelled negative an annotator read (`reviewed`: it passed a keyword screen for security or
+# model-reuse words) sits near the boundary; it counts this many times in the relevance fit.
+HARD_NEGATIVE_WEIGHT = 3.0
+# Negatives labelled out unread (the screen passed them over: 85 % of a night, plainly off
+# topic) are thinned for fitting: one in EASY_NEGATIVES_KEPT is kept, chosen by a hash of its
+# key (so the same rows on every machine), and stands for EASY_NEGATIVES_KEPT rows. The shipped
+# labels file is thinned the same way, so training on it or on the full stream is the same fit.
+EASY_NEGATIVES_KEPT = 4
 # Leaves by attack/defense and by lifecycle stage: the section model's two extra heads.
 AD_NAMES = ("attack", "defense")
 STAGE_NAMES = ("design", "secondary", "deployment", "usage")
@@ -36,9 +46,10 @@ STAGE_NAMES = ("design", "secondary", "deployment", "usage")
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line of a JSONL file (gzip when it ends in
-    .gz); a line that is not a JSON object is an InputError naming the file and line."""
+    .gz, xz when .xz); a line that is not a JSON object is an InputError naming the file and
+    line."""
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
+        opener: Any = {".gz": gzip.open, ".xz": lzma.open}.get(path.suffix, open)
         with opener(path, "rt", encoding="utf-8") as f:
             for number, line in enumerate(f, start=1):
                 if not line.strip():
@@ -55,7 +66,7 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 yield number, obj
     except FileNotFoundError:
         raise InputError(f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, EOFError) as exc:
+    except (OSError, UnicodeDecodeError, EOFError, lzma.LZMAError) as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
 
 
@@ -81,7 +92,7 @@ class InputPaper:
 
 def read_inputs(path: Path) -> list[InputPaper]:
     """Papers to classify: JSONL with `title`, optional `abstract`, `id` and `categories`
-    (arXiv categories; a paper without them is judged like a cs.CR one)."""
+    (arXiv categories: kept with the paper; the verdict reads its content only)."""
     out = []
     for number, obj in read_jsonl(path):
         where = f"{path}:{number}"
@@ -113,6 +124,8 @@ class Label:
     night: str  # `announced`, or "" when unknown
     sure: bool
     id: str | None
+    reviewed: bool = True  # an annotator read it (False: labelled out unread)
+    count: int = 1  # rows of the full stream this row stands for (a thinned file: > 1)
 
     @property
     def key(self) -> str:
@@ -128,8 +141,9 @@ def section_id(value: str, taxonomy: Taxonomy) -> str | None:
 
 def read_labels(path: Path, taxonomy: Taxonomy) -> list[Label]:
     """Labelled papers: JSONL with `title`, `abstract`, `in_scope` and, for in-scope rows,
-    `section` (a leaf id or its exact heading); `categories`, `announced`, `sure` and `id`
-    are used when present."""
+    `section` (a leaf id or its exact heading); `categories`, `announced`, `sure`, `id`,
+    `reviewed` and `count` (how many rows of a thinned file's source this row stands for) are
+    used when present."""
     out = []
     for number, obj in read_jsonl(path):
         where = f"{path}:{number}"
@@ -149,6 +163,9 @@ def read_labels(path: Path, taxonomy: Taxonomy) -> list[Label]:
                 )
         cats = obj.get("categories") or ()
         ident = obj.get("id")
+        count = obj.get("count", 1)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise InputError(f"{where}: 'count' must be a whole number of at least 1")
         out.append(
             Label(
                 title=title,
@@ -159,9 +176,19 @@ def read_labels(path: Path, taxonomy: Taxonomy) -> list[Label]:
                 night=str(obj.get("announced") or ""),
                 sure=obj.get("sure") is not False,
                 id=str(ident) if isinstance(ident, str | int) else None,
+                reviewed=obj.get("reviewed") is not False,
+                count=count,
             )
         )
     return out
+
+
+def thinned_out(label: Label) -> bool:
+    """Whether thinning drops this row from fitting: an unread negative of the full stream
+    whose key does not fall in the kept share (see EASY_NEGATIVES_KEPT)."""
+    if label.in_scope or label.reviewed or label.count > 1:
+        return False
+    return zlib.crc32(label.key.encode()) % EASY_NEGATIVES_KEPT != 0
 
 
 def guide_examples(taxonomy: Taxonomy) -> list[tuple[str, str, str]]:
@@ -198,7 +225,14 @@ class TrainingSet:
 
     `origin` says where a row came from: labelled rows (ORIGIN_LABELS) are the only ones ever
     held out in evaluation; catalog papers and rejections are always training rows. `night`
-    groups labelled rows for grouped cross-validation.
+    groups labelled rows for grouped cross-validation. `cr` (listed in cs.CR) is kept for
+    reporting figures by category only: the model judges content, never categories.
+
+    Weights: `weight` is a row's weight in the relevance fit for what it is (a read negative
+    counts HARD_NEGATIVE_WEIGHT times, a weak decision less); `count` is how many rows of a
+    night it stands for when fitting (EASY_NEGATIVES_KEPT for a kept unread negative, 1 else);
+    `thin` marks the unread negatives thinning leaves out of every fit; `eval_count` is how many
+    rows it stands for when measured (its file's `count`).
     """
 
     titles: list[str] = field(default_factory=list)
@@ -211,7 +245,11 @@ class TrainingSet:
     origin: list[str] = field(default_factory=list)
     key: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)  # paper_text(title, abstract), what is embedded
-    weight: list[float] = field(default_factory=list)  # sample weight in the relevance fit
+    weight: list[float] = field(default_factory=list)
+    count: list[int] = field(default_factory=list)
+    eval_count: list[int] = field(default_factory=list)
+    thin: list[bool] = field(default_factory=list)
+    _kw: dict[tuple[object, bool], np.ndarray] = field(default_factory=dict, repr=False)
 
     def add(
         self,
@@ -225,6 +263,9 @@ class TrainingSet:
         origin: str,
         key: str,
         weight: float = 1.0,
+        count: int = 1,
+        eval_count: int = 1,
+        thin: bool = False,
     ) -> None:
         self.titles.append(title)
         self.abstracts.append(abstract)
@@ -237,9 +278,22 @@ class TrainingSet:
         self.key.append(key)
         self.texts.append(paper_text(title, abstract))
         self.weight.append(weight)
+        self.count.append(count)
+        self.eval_count.append(eval_count)
+        self.thin.append(thin)
+        self._kw.clear()
 
     def __len__(self) -> int:
         return len(self.titles)
+
+    def keyword_matrix(self, keywords: Keywords, title_only: bool = False) -> np.ndarray:
+        """The keyword indicators of every row (of its title alone with `title_only`),
+        computed once per keyword set: each fit and prediction takes its rows from it."""
+        cache_key = (keywords, title_only)
+        if cache_key not in self._kw:
+            texts = self.titles if title_only else self.texts
+            self._kw[cache_key] = keywords.matrix(list(texts), list(self.titles))
+        return self._kw[cache_key]
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {
@@ -250,6 +304,9 @@ class TrainingSet:
             "sure": np.array(self.sure, dtype=bool),
             "labelled": np.array([o == ORIGIN_LABELS for o in self.origin], dtype=bool),
             "weight": np.array(self.weight, dtype=np.float64),
+            "count": np.array(self.count, dtype=np.float64),
+            "eval_count": np.array(self.eval_count, dtype=np.float64),
+            "thin": np.array(self.thin, dtype=bool),
         }
 
 
@@ -260,12 +317,13 @@ def build_training_set(
     leaf_ids: Sequence[str],
     decisions: Sequence[Decision] | None = None,
 ) -> TrainingSet:
-    """Catalog papers (in scope, their section; judged as cs.CR), labelled rows (de-duplicated
-    by arXiv id or title, first file first), maintainers' decisions on tracker pull requests
+    """Catalog papers (in scope, their section), labelled rows (de-duplicated by arXiv id or
+    title, first file first; weighted and thinned as HARD_NEGATIVE_WEIGHT and
+    EASY_NEGATIVES_KEPT say), maintainers' decisions on tracker pull requests
     (`decisions`, default: the catalog's decisions.yaml), and rejections as negatives (title
-    only; they were candidates the bot proposed, so judged as cs.CR).
+    only; they were candidates the bot proposed, as near the boundary as a read negative).
 
-    Decisions (title only, judged as cs.CR): a paper accepted from a pull request is a positive
+    Decisions (title only): a paper accepted from a pull request is a positive
     in the section it ended in (a section correction: the maintainer's section, not the
     predicted one), when the catalog does not hold it already; a dropped paper of the added tier
     is a negative of weight `DROPPED_WEIGHT`; a candidate left unticked is a weak negative
@@ -290,16 +348,22 @@ def build_training_set(
         if row.key in seen:
             continue
         seen.add(row.key)
+        thin = thinned_out(row)
+        easy = not row.in_scope and not row.reviewed
         ts.add(
             row.title,
             row.abstract,
             row.in_scope,
             index[row.section] if row.section else -1,
-            not row.categories or "cs.CR" in row.categories,
+            "cs.CR" in row.categories,
             row.night,
             row.sure,
             ORIGIN_LABELS,
             row.key,
+            weight=1.0 if row.in_scope or easy else HARD_NEGATIVE_WEIGHT,
+            count=EASY_NEGATIVES_KEPT if easy and row.count == 1 and not thin else row.count,
+            eval_count=row.count,
+            thin=thin,
         )
     for d in load_decisions(catalog.root) if decisions is None else decisions:
         key = paper_key(d.as_paper())
@@ -316,5 +380,5 @@ def build_training_set(
         if key in seen:
             continue
         seen.add(key)
-        ts.add(r.title, "", False, -1, True, "", True, ORIGIN_REJECTED, key)
+        ts.add(r.title, "", False, -1, True, "", True, ORIGIN_REJECTED, key, HARD_NEGATIVE_WEIGHT)
     return ts

@@ -9,13 +9,19 @@ Protocols (every figure says which one it comes from):
 - with `--labels FILE`, **grouped cross-validation by night**: the file's nights are cut into
   `blocks` runs of consecutive nights; each block is scored by a model trained on the catalog,
   the rejections, the configured training labels and the file's other blocks, never on a row of
-  the block. Out-of-fold relevance (ROC AUC, average precision, recall at 1 % and 5 % false
-  positives), section quality on the in-scope rows, and a night-by-night replay with each
-  fold's thresholds set from inner out-of-fold scores of its own training rows.
+  the block. Out-of-fold relevance (ROC AUC, average precision, recall at 0.5, 1, 2 and 5 wrong
+  papers a night, and the share of in-scope papers among each night's k most relevant), for
+  all rows, cs.CR rows, other rows and `sure` rows; section quality on the in-scope rows; and a
+  night-by-night replay of the tiers (added, candidates) with each fold's thresholds set from
+  inner out-of-fold scores of its own training rows.
 - with `--labels FILE --train-before DATE`, **temporal**: one model trained on everything
   announced before DATE (plus catalog and rejections), scored on the file's rows from DATE on.
 
-The shipped model in models/ is never scored here: it was trained on every labelled row.
+Training rows are thinned as `tracker train` thins them; scored rows never are, and a row of a
+thinned file counts as the rows it stands for (`count`), so that every "a night" is a night at
+full size. With `title_only`, the held-out papers are scored by their titles alone (as `tracker
+classify --title` would), against the title rules. The shipped model in models/ is never
+scored here: it was trained on every labelled row.
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ import numpy as np
 
 from tracker.classify.data import ORIGIN_CATALOG, Label, build_training_set, read_labels
 from tracker.classify.embedder import Embedder
-from tracker.classify.model import DEFAULT_RULE, STRICT_RULE
+from tracker.classify.model import DEFAULT_RULE, LOOSER_RULE
 from tracker.classify.train import (
+    CANDIDATES_A_NIGHT,
     Guide,
     TrainingInputs,
     embed_guide,
@@ -41,21 +48,14 @@ from tracker.classify.train import (
     out_of_fold_scores,
     predict_scores,
     predict_sections,
+    score_for_wrong,
 )
 from tracker.errors import InputError
 
-# Non-cs.CR papers on a real night beyond the stream's 60-paper sample (as the replay
-# benchmark assumes): used only to scale wrong proposals to a real night.
-REAL_BACKGROUND = 800
 Step = Callable[[str], None]
-
-
-def recall_at_fpr(y: np.ndarray, s: np.ndarray, fpr: float) -> float:
-    """Share of positives scored strictly above the (k+1)-th highest negative, k = fpr * n."""
-    neg = np.sort(s[~y])[::-1]
-    k = math.floor(fpr * len(neg))
-    thr = neg[k] if k < len(neg) else -np.inf
-    return float(np.mean(s[y] > thr)) if y.any() else float("nan")
+WRONG_A_NIGHT = (0.5, 1.0, 2.0, 5.0)  # recall is reported at these wrong papers a night
+TOP_K = (5, 10, 15, 20)  # and among each night's k most relevant papers
+RULES = (DEFAULT_RULE, LOOSER_RULE)
 
 
 @dataclass
@@ -97,58 +97,114 @@ def section_quality(true: np.ndarray, proba: np.ndarray, leaf_ids: Sequence[str]
 
 @dataclass
 class RelevanceQuality:
+    """Relevance figures of one subset of the held-out rows (all, cs.CR, other, sure).
+
+    AUC and AP rank the subset alone; `at_wrong` and `top_k` are the share of the subset's
+    in-scope rows reached at the thresholds that give N wrong papers a night over *all* rows,
+    and among each night's k most relevant papers of all rows: what a maintainer sees."""
+
     subset: str
     n_pos: int
     n_neg: int
     auc: float
     ap: float
-    r1: float
-    r5: float
+    at_wrong: dict[float, float]
+    top_k: dict[int, float]
 
 
-def relevance_quality(subset: str, y: np.ndarray, s: np.ndarray) -> RelevanceQuality:
+def _ranked_within_night(nights: np.ndarray, s: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Each row's rank in its night by score: the rows (by `counts`) scoring above it."""
+    rank = np.zeros(len(s))
+    for night in set(nights.tolist()):
+        m = np.flatnonzero(nights == night)
+        order = m[np.argsort(-s[m], kind="stable")]
+        rank[order] = np.cumsum(counts[order]) - counts[order]
+    return rank
+
+
+def relevance_quality(
+    subset: str,
+    mask: np.ndarray,
+    y: np.ndarray,
+    s: np.ndarray,
+    counts: np.ndarray,
+    nights: np.ndarray,
+) -> RelevanceQuality:
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    both = bool(y.any() and (~y).any())
+    ys, ss, cs = y[mask], s[mask], counts[mask]
+    both = bool(ys.any() and (~ys).any())
+    n_nights = len(set(nights.tolist()))
+    pos = y & mask
+    at_wrong = {}
+    n_in = float(counts[pos].sum())
+    for w in WRONG_A_NIGHT:
+        t = score_for_wrong(y, s, counts, w * n_nights) if (~y).any() else -np.inf
+        at_wrong[w] = float(counts[pos & (s >= t)].sum()) / n_in if n_in else math.nan
+    rank = _ranked_within_night(nights, s, counts)
+    top_k = {k: float(counts[pos & (rank < k)].sum()) / n_in if n_in else math.nan for k in TOP_K}
     return RelevanceQuality(
         subset,
-        int(y.sum()),
-        int((~y).sum()),
-        float(roc_auc_score(y, s)) if both else float("nan"),
-        float(average_precision_score(y, s)) if both else float("nan"),
-        recall_at_fpr(y, s, 0.01) if both else float("nan"),
-        recall_at_fpr(y, s, 0.05) if both else float("nan"),
+        int(cs[ys].sum()),
+        int(cs[~ys].sum()),
+        float(roc_auc_score(ys, ss, sample_weight=cs)) if both else math.nan,
+        float(average_precision_score(ys, ss, sample_weight=cs)) if both else math.nan,
+        at_wrong,
+        top_k,
     )
 
 
 @dataclass
-class Replay:
+class Tiers:
+    """A night-by-night replay of one rule's tiers on the held-out rows (thresholds from each
+    split's own training rows); candidates are capped at `cap` a night, the most relevant
+    first, as the bot caps them."""
+
     rule: str
     nights: int
     positives: int
-    proposed_right: int
-    wrong: int
-    max_wrong_night: int
-    neg_cr: int
-    wrong_cr: int
-    neg_other: int
-    wrong_other: int
-    per_night: list[tuple[str, int, int, int, int]]  # night, rows, in scope, right, wrong
+    added: int
+    added_right: int
+    wrong_max: int
+    candidates: int
+    candidates_right: int
+    cap: int
+    by_subset: dict[str, tuple[int, int, int]]  # subset -> positives, added, added + candidates
+    per_night: list[tuple[str, int, int, int, int, int, int]]
+    # night, rows, in scope, added, wrong added, candidates, in-scope candidates
+
+    def _share(self, n: int) -> float:
+        return n / self.positives if self.positives else math.nan
 
     @property
-    def recall(self) -> float:
-        return self.proposed_right / self.positives if self.positives else float("nan")
+    def recall_added(self) -> float:
+        return self._share(self.added_right)
+
+    @property
+    def recall_both(self) -> float:
+        return self._share(self.added_right + self.candidates_right)
 
     @property
     def wrong_per_night(self) -> float:
-        return self.wrong / self.nights if self.nights else float("nan")
+        return (self.added - self.added_right) / self.nights if self.nights else math.nan
 
     @property
-    def wrong_per_real_night(self) -> float:
-        """cs.CR wrong proposals as replayed, plus REAL_BACKGROUND other papers at the
-        non-cs.CR false-positive rate (its rule-of-three bound 3/n when none was wrong)."""
-        rate = (self.wrong_other or 3) / self.neg_other if self.neg_other else 0.0
-        return self.wrong / self.nights + rate * REAL_BACKGROUND if self.nights else float("nan")
+    def added_per_night(self) -> float:
+        return self.added / self.nights if self.nights else math.nan
+
+    @property
+    def candidates_per_night(self) -> float:
+        return self.candidates / self.nights if self.nights else math.nan
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **{k: v for k, v in self.__dict__.items()},
+            "recall_added": self.recall_added,
+            "recall_added_and_candidates": self.recall_both,
+            "wrong_per_night": self.wrong_per_night,
+            "added_per_night": self.added_per_night,
+            "candidates_per_night": self.candidates_per_night,
+        }
 
 
 @dataclass
@@ -157,9 +213,12 @@ class LabelsResult:
     relevance: list[RelevanceQuality]
     section: SectionQuality | None
     section_sure: SectionQuality | None
-    replays: list[Replay]
+    tiers: list[Tiers]
     y: np.ndarray
     score: np.ndarray
+    title_only: bool = False
+    keys: list[str] = field(default_factory=list)  # the scored rows' keys, as y and score
+    rank: np.ndarray | None = None  # each scored row's rank in its night (0: most relevant)
 
 
 @dataclass
@@ -247,9 +306,10 @@ def labels_eval(
     *,
     blocks: int = 11,
     before: dt.date | None = None,
+    title_only: bool = False,
     step: Step = lambda s: None,
 ) -> LabelsResult:
-    """Relevance, section and replay figures on `eval_labels` (see the module docstring)."""
+    """Relevance, section and tier figures on `eval_labels` (see the module docstring)."""
     eval_keys = {r.key for r in eval_labels}
     # The labels file comes first, so its rows are the ones kept when files overlap.
     others = [r for r in inputs.labels if r.key not in eval_keys]
@@ -260,24 +320,41 @@ def labels_eval(
     test_mask = a["labelled"] & np.isin(np.array(ts.key, dtype=object), list(eval_keys))
     step(f"embedding {len(ts)} texts")
     emb = embedder.embed(ts.texts)
+    title_emb = None
+    if title_only:
+        labelled = np.flatnonzero(a["labelled"])
+        step(f"embedding {len(labelled)} titles")
+        title_emb = np.zeros_like(emb)
+        title_emb[labelled] = embedder.embed([ts.titles[i] for i in labelled])
     splits, protocol = _splits(a["night"], test_mask, blocks, before, len(ts))
     score = np.full(len(ts), np.nan)
     proba = np.full((len(ts), len(inputs.leaf_ids)), np.nan)
-    thresholds = {r: np.full((len(ts), 2), np.nan) for r in (DEFAULT_RULE, STRICT_RULE)}
+    thresholds = {r: np.full((len(ts), 2), np.nan) for r in RULES}
     for k, (train, test) in enumerate(splits, start=1):
-        step(f"split {k}/{len(splits)}: training on {len(train)} rows, scoring {len(test)}")
+        fitted = train[~a["thin"][train]]
+        step(f"split {k}/{len(splits)}: training on {len(fitted)} rows, scoring {len(test)}")
         params = fit(ts, emb, train, guide, inputs.leaf_ids)
-        score[test] = predict_scores(params, ts, emb, test)
-        proba[test] = predict_sections(params, ts, emb, test)
-        rows, oof = out_of_fold_scores(ts, emb, train, guide, inputs.leaf_ids)
-        for name, rule in make_rules(ts, rows, oof).items():
-            thresholds[name][test] = (rule.score_cr, rule.score_other)
+        if title_emb is not None:
+            score[test] = predict_scores(params, ts, title_emb, test, title_only=True)
+        else:
+            score[test] = predict_scores(params, ts, emb, test)
+        if title_emb is not None:
+            proba[test] = predict_sections(params, ts, title_emb, test, title_only=True)
+        else:
+            proba[test] = predict_sections(params, ts, emb, test)
+        rows, oof, oof_titles = out_of_fold_scores(
+            ts, emb, train, guide, inputs.leaf_ids, title_emb
+        )
+        use = oof_titles if oof_titles is not None else oof
+        for name, rule in make_rules(ts, rows, use).items():
+            cand = rule.candidate_score
+            thresholds[name][test] = (rule.score, cand)
     test = np.sort(np.concatenate([t for _, t in splits]))
     y, s = a["y"][test], score[test]
-    rel = [
-        relevance_quality("all", y, s),
-        relevance_quality("sure", y[a["sure"][test]], s[a["sure"][test]]),
-    ]
+    counts, nights = a["eval_count"][test], a["night"][test]
+    cr, sure = a["cr"][test], a["sure"][test]
+    subsets = {"all": np.ones(len(test), bool), "cs.CR": cr, "other": ~cr, "sure": sure}
+    rel = [relevance_quality(n, m, y, s, counts, nights) for n, m in subsets.items()]
     pos = test[a["y"][test]]
     sec = section_quality(a["section"][pos], proba[pos], inputs.leaf_ids) if len(pos) else None
     pos_sure = pos[a["sure"][pos]]
@@ -286,42 +363,63 @@ def labels_eval(
         if len(pos_sure)
         else None
     )
-    replays = [
-        _replay(name, test, a, score, thresholds[name]) for name in (DEFAULT_RULE, STRICT_RULE)
-    ]
-    return LabelsResult(f"{protocol}", rel, sec, sec_sure, replays, y, s)
+    tiers = [_tiers(name, y, s, counts, nights, thresholds[name][test], subsets) for name in RULES]
+    if title_only:
+        protocol += "; held-out papers scored by their titles alone"
+    keys = [ts.key[i] for i in test]
+    rank = _ranked_within_night(nights, s, counts)
+    return LabelsResult(protocol, rel, sec, sec_sure, tiers, y, s, title_only, keys, rank)
 
 
-def _replay(
-    rule: str, test: np.ndarray, a: dict[str, np.ndarray], score: np.ndarray, thr: np.ndarray
-) -> Replay:
-    cr = a["cr"][test]
-    proposed = score[test] >= np.where(cr, thr[test, 0], thr[test, 1])
-    y = a["y"][test]
-    nights = a["night"][test]
+def _tiers(
+    rule: str,
+    y: np.ndarray,
+    s: np.ndarray,
+    counts: np.ndarray,
+    nights: np.ndarray,
+    thr: np.ndarray,
+    subsets: dict[str, np.ndarray],
+    cap: int = int(CANDIDATES_A_NIGHT),
+) -> Tiers:
+    added = s >= thr[:, 0]
+    cand = ~added & (s >= thr[:, 1])
+    # the bot shows at most `cap` candidates a night, the most relevant first
+    rank = _ranked_within_night(nights, np.where(cand, s, -np.inf), np.where(cand, counts, 0))
+    cand &= rank < cap
     per = []
     for night in sorted(set(nights.tolist())):
         m = nights == night
+
         per.append(
             (
                 str(night),
-                int(m.sum()),
-                int((y & m).sum()),
-                int((proposed & y & m).sum()),
-                int((proposed & ~y & m).sum()),
+                int(counts[m].sum()),
+                int(counts[y & m].sum()),
+                int(counts[added & m].sum()),
+                int(counts[added & ~y & m].sum()),
+                int(counts[cand & m].sum()),
+                int(counts[cand & y & m].sum()),
             )
         )
-    return Replay(
+    by_subset = {
+        name: (
+            int(counts[y & mask].sum()),
+            int(counts[y & mask & added].sum()),
+            int(counts[y & mask & (added | cand)].sum()),
+        )
+        for name, mask in subsets.items()
+    }
+    return Tiers(
         rule=rule,
         nights=len(per),
-        positives=int(y.sum()),
-        proposed_right=int((proposed & y).sum()),
-        wrong=int((proposed & ~y).sum()),
-        max_wrong_night=max((p[4] for p in per), default=0),
-        neg_cr=int((~y & cr).sum()),
-        wrong_cr=int((proposed & ~y & cr).sum()),
-        neg_other=int((~y & ~cr).sum()),
-        wrong_other=int((proposed & ~y & ~cr).sum()),
+        positives=int(counts[y].sum()),
+        added=int(counts[added].sum()),
+        added_right=int(counts[added & y].sum()),
+        wrong_max=max((p[4] for p in per), default=0),
+        candidates=int(counts[cand].sum()),
+        candidates_right=int(counts[cand & y].sum()),
+        cap=cap,
+        by_subset=by_subset,
         per_night=per,
     )
 
@@ -334,6 +432,7 @@ def evaluate(
     before: dt.date | None = None,
     folds: int = 10,
     blocks: int = 11,
+    title_only: bool = False,
     step: Step = lambda s: None,
 ) -> Evaluation:
     eval_labels: list[Label] = []
@@ -351,7 +450,14 @@ def evaluate(
     result = Evaluation(list(inputs.leaf_ids), cat, protocol)
     if eval_labels:
         result.labels = labels_eval(
-            inputs, eval_labels, embedder, guide, blocks=blocks, before=before, step=step
+            inputs,
+            eval_labels,
+            embedder,
+            guide,
+            blocks=blocks,
+            before=before,
+            title_only=title_only,
+            step=step,
         )
     return result
 
@@ -367,8 +473,12 @@ def _f(x: float) -> str:
     return "n/a" if x != x else f"{x:.3f}"
 
 
+def _wrong_label(w: float) -> str:
+    return f"{w:g}"
+
+
 def table_lines(ev: Evaluation) -> list[str]:
-    """The figures as plain-text lines (what the CLI prints)."""
+    """The figures as plain-text lines (what the report lists)."""
     c = ev.catalog
     lines = [
         f"Section, catalog cross-validation (n={c.n}): top-1 {_pct(c.top1)}, "
@@ -378,9 +488,11 @@ def table_lines(ev: Evaluation) -> list[str]:
         lab = ev.labels
         lines.append(f"Labels file ({lab.protocol}):")
         for r in lab.relevance:
+            at = ", ".join(f"{_pct(v)} at {_wrong_label(w)}" for w, v in r.at_wrong.items())
+            top = ", ".join(f"top-{k} {_pct(v)}" for k, v in r.top_k.items())
             lines.append(
-                f"  relevance [{r.subset}] pos {r.n_pos} neg {r.n_neg}: ROC AUC {_f(r.auc)}, "
-                f"AP {_f(r.ap)}, recall@1%FPR {_pct(r.r1)}, recall@5%FPR {_pct(r.r5)}"
+                f"  relevance [{r.subset}] in scope {r.n_pos}, out {r.n_neg}: ROC AUC "
+                f"{_f(r.auc)}, AP {_f(r.ap)}; recall {at} wrong a night; {top} of each night"
             )
         for name, sq in (("all", lab.section), ("sure", lab.section_sure)):
             if sq is not None:
@@ -388,13 +500,14 @@ def table_lines(ev: Evaluation) -> list[str]:
                     f"  section [{name} in-scope rows, n={sq.n}]: top-1 {_pct(sq.top1)}, "
                     f"top-3 {_pct(sq.top3)}, macro-F1 {_f(sq.macro_f1)}"
                 )
-        for rp in lab.replays:
+        for t in lab.tiers:
             lines.append(
-                f"  replay [{rp.rule}] {rp.nights} nights: recall {_pct(rp.recall)} "
-                f"({rp.proposed_right}/{rp.positives}), wrong {rp.wrong_per_night:.2f}/night "
-                f"(max {rp.max_wrong_night}; cs.CR {rp.wrong_cr}/{rp.neg_cr}, other "
-                f"{rp.wrong_other}/{rp.neg_other}); about {rp.wrong_per_real_night:.1f} wrong "
-                f"on a real night (+{REAL_BACKGROUND} background papers)"
+                f"  tiers [{t.rule}] {t.nights} nights: added {t.added_per_night:.2f} a night, "
+                f"{t.wrong_per_night:.2f} wrong (max {t.wrong_max}); candidates "
+                f"{t.candidates_per_night:.2f} a night (at most {t.cap}); in-scope papers "
+                f"added {_pct(t.recall_added)} ({t.added_right}/{t.positives}), added or "
+                f"candidates {_pct(t.recall_both)} "
+                f"({t.added_right + t.candidates_right}/{t.positives})"
             )
     return lines
 
@@ -428,39 +541,58 @@ def table(ev: Evaluation) -> list[str]:
         return out
     out += ["", f"Relevance ({lab.protocol})"]
     out += _aligned(
-        ["rows", "in scope", "out", "ROC AUC", "AP", "recall@1%FPR", "recall@5%FPR"],
+        ["rows", "in scope", "out", "ROC AUC", "AP"]
+        + [f"recall@{_wrong_label(w)} wrong/night" for w in WRONG_A_NIGHT]
+        + [f"top-{k}/night" for k in TOP_K],
         [
-            [r.subset, str(r.n_pos), str(r.n_neg), _f(r.auc), _f(r.ap), _pct(r.r1), _pct(r.r5)]
+            [r.subset, str(r.n_pos), str(r.n_neg), _f(r.auc), _f(r.ap)]
+            + [_pct(r.at_wrong[w]) for w in WRONG_A_NIGHT]
+            + [_pct(r.top_k[k]) for k in TOP_K]
             for r in lab.relevance
         ],
     )
-    out += ["", "Replay, night by night (thresholds from each split's own training rows)"]
-    out += _aligned(
-        [
-            "rule",
-            "nights",
-            "recall",
-            "wrong/night",
-            "max",
-            "wrong cs.CR",
-            "wrong other",
-            f"real night (+{REAL_BACKGROUND})",
-        ],
-        [
-            [
-                rp.rule,
-                str(rp.nights),
-                f"{_pct(rp.recall)} ({rp.proposed_right}/{rp.positives})",
-                f"{rp.wrong_per_night:.2f}",
-                str(rp.max_wrong_night),
-                f"{rp.wrong_cr}/{rp.neg_cr}",
-                f"{rp.wrong_other}/{rp.neg_other}",
-                f"{rp.wrong_per_real_night:.1f}",
-            ]
-            for rp in lab.replays
-        ],
-    )
+    out += ["", "Tiers, night by night (thresholds from each split's own training rows)"]
+    out += _tier_rows(lab.tiers, md=False)
     return out
+
+
+def _tier_rows(tiers: Sequence[Tiers], md: bool) -> list[str]:
+    subsets = list(tiers[0].by_subset) if tiers else []
+    header = [
+        "rule",
+        "nights",
+        "added/night",
+        "wrong/night (max)",
+        "candidates/night",
+        "recall added",
+        "recall added+candidates",
+        *(f"added+cand. {n}" for n in subsets if n != "all"),
+    ]
+    rows = []
+    for t in tiers:
+        rows.append(
+            [
+                t.rule,
+                str(t.nights),
+                f"{t.added_per_night:.2f}",
+                f"{t.wrong_per_night:.2f} ({t.wrong_max})",
+                f"{t.candidates_per_night:.2f}",
+                f"{_pct(t.recall_added)} ({t.added_right}/{t.positives})",
+                f"{_pct(t.recall_both)} ({t.added_right + t.candidates_right}/{t.positives})",
+                *(
+                    f"{_pct(b / p if p else math.nan)} ({b}/{p})"
+                    for n, (p, _, b) in t.by_subset.items()
+                    if n != "all"
+                ),
+            ]
+        )
+    if not md:
+        return _aligned(header, rows)
+    return [
+        "| " + " | ".join(header) + " |",
+        "|---" * len(header) + "|",
+        *("| " + " | ".join(r) + " |" for r in rows),
+    ]
 
 
 def _confusion_md(sq: SectionQuality, leaf_ids: Sequence[str]) -> list[str]:
@@ -491,15 +623,15 @@ def write_report(ev: Evaluation, out: Path, header: Sequence[str] = ()) -> list[
     if ev.labels is not None:
         lab = ev.labels
         md += ["## Labels file", "", lab.protocol + ".", ""]
-        md += [
-            "| rows | positives | negatives | ROC AUC | AP | recall@1% FPR | recall@5% FPR |",
-            "|---|---|---|---|---|---|---|",
-        ]
+        head = ["rows", "in scope", "out", "ROC AUC", "AP"]
+        head += [f"recall at {_wrong_label(w)} wrong/night" for w in WRONG_A_NIGHT]
+        head += [f"top-{k} of a night" for k in TOP_K]
+        md += ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
         for r in lab.relevance:
-            md.append(
-                f"| {r.subset} | {r.n_pos} | {r.n_neg} | {_f(r.auc)} | {_f(r.ap)} | "
-                f"{_pct(r.r1)} | {_pct(r.r5)} |"
-            )
+            cells = [r.subset, str(r.n_pos), str(r.n_neg), _f(r.auc), _f(r.ap)]
+            cells += [_pct(r.at_wrong[w]) for w in WRONG_A_NIGHT]
+            cells += [_pct(r.top_k[k]) for k in TOP_K]
+            md.append("| " + " | ".join(cells) + " |")
         md += ["", "![precision-recall](pr_curve.png)", ""]
         written.append(_plot_pr(lab, out / "pr_curve.png"))
         if lab.section is not None:
@@ -511,27 +643,20 @@ def write_report(ev: Evaluation, out: Path, header: Sequence[str] = ()) -> list[
                     lab.section, ev.leaf_ids, out / "confusion-labels.png", "labels, in scope"
                 )
             )
-        md += ["### Night-by-night replay", ""]
+        md += ["### Tiers, night by night", ""]
         md += [
             "Thresholds of each split come from inner out-of-fold scores of its own training "
-            "rows. Wrong proposals on a real night add "
-            f"{REAL_BACKGROUND} background papers at the non-cs.CR false-positive rate "
-            "(3/n when none was wrong).",
+            f"rows; candidates are capped at {lab.tiers[0].cap if lab.tiers else 0} a night, "
+            "the most relevant first.",
             "",
-            "| rule | recall | wrong/night (max) | wrong cs.CR | wrong other | "
-            "est. wrong per real night |",
-            "|---|---|---|---|---|---|",
+            *_tier_rows(lab.tiers, md=True),
         ]
-        for rp in lab.replays:
-            md.append(
-                f"| {rp.rule} | {_pct(rp.recall)} ({rp.proposed_right}/{rp.positives}) | "
-                f"{rp.wrong_per_night:.2f} ({rp.max_wrong_night}) | {rp.wrong_cr}/{rp.neg_cr} | "
-                f"{rp.wrong_other}/{rp.neg_other} | {rp.wrong_per_real_night:.1f} |"
-            )
-        rp = lab.replays[0]
-        md += ["", f"Per night ({rp.rule}):", "", "| night | rows | in scope | right | wrong |"]
-        md += ["|---|---|---|---|---|"]
-        md += [f"| {n} | {rows} | {i} | {r} | {w} |" for n, rows, i, r, w in rp.per_night]
+        if lab.tiers:
+            t = lab.tiers[0]
+            md += ["", f"Per night ({t.rule}):", ""]
+            md += ["| night | rows | in scope | added | wrong | candidates | in-scope candidates |"]
+            md += ["|---|---|---|---|---|---|---|"]
+            md += ["| " + " | ".join(str(v) for v in row) + " |" for row in t.per_night]
     for note in ev.notes:
         md.append(f"> {note}")
     (out / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
@@ -608,18 +733,17 @@ def as_json(ev: Evaluation) -> dict[str, Any]:
         lab = ev.labels
         out["labels"] = {
             "protocol": lab.protocol,
-            "relevance": [r.__dict__ for r in lab.relevance],
+            "title_only": lab.title_only,
+            "relevance": [
+                {
+                    **r.__dict__,
+                    "at_wrong": {_wrong_label(w): v for w, v in r.at_wrong.items()},
+                    "top_k": {str(k): v for k, v in r.top_k.items()},
+                }
+                for r in lab.relevance
+            ],
             "section": sq(lab.section),
             "section_sure": sq(lab.section_sure),
-            "replay": [
-                {
-                    **{k: v for k, v in rp.__dict__.items() if k != "per_night"},
-                    "recall": rp.recall,
-                    "wrong_per_night": rp.wrong_per_night,
-                    "wrong_per_real_night": rp.wrong_per_real_night,
-                    "per_night": rp.per_night,
-                }
-                for rp in lab.replays
-            ],
+            "tiers": [t.to_json() for t in lab.tiers],
         }
     return out

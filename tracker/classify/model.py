@@ -2,16 +2,17 @@
 
 What it computes for a paper (the method is chosen and measured in models/MODEL_CARD.md):
 
-- **relevance score**: the sum of two z-scored linear scores, (a) a logistic regression on the
-  MiniLM embedding of title+abstract, a has-cs.CR flag and keyword indicators, and (b) a
-  logistic regression on word 1-2-gram TF-IDF;
-- **proposal rule**: a paper listed in cs.CR (or whose categories are unknown) is in scope when
-  its score reaches `score_cr`; any other paper needs `score_other` (>= score_cr), because the
-  non-cs.CR background of a night is several hundred papers. Both come from out-of-fold scores
-  of the training rows;
-- **relevance** (0-1): a logistic (Platt) calibration of the score, shifted for non-cs.CR
-  papers by `score_other - score_cr`, so that one probability threshold says the same as the
-  rule: in scope <=> relevance >= threshold;
+- **relevance score**: the sum of two z-scored scores, (a) the logit of a one-hidden-layer
+  perceptron (ReLU) on the MiniLM embedding of title+abstract and keyword indicators, and (b) a
+  logistic regression on word 1-2-gram TF-IDF. Content only: a paper's arXiv categories are
+  not an input (they were, and that taught the model "not cs.CR => stricter" from a sample);
+- **tiers**: a paper is *added* when its score reaches the rule's `score`, a *candidate* (one
+  click away in the pull request) from its `candidate` score, else *out*. The rule `wrong1`
+  allows about one wrong added paper a night, `wrong2` two; both come from out-of-fold scores
+  of the labelled nights, counted at full night size. A paper known by its title alone is judged
+  by the same model on its title, with thresholds set from out-of-fold scores of titles alone;
+- **relevance** (0-1): a logistic (Platt) calibration of the score, so that one probability
+  threshold says the same as the rule: added <=> relevance >= threshold;
 - **section probabilities**: a multinomial logistic regression over the leaves on [embedding,
   keyword indicators], times an attack/defense head and a lifecycle-stage head, renormalised;
 - **neighbours**: the catalog papers with the most similar embeddings.
@@ -51,21 +52,14 @@ from tracker.config import Config
 from tracker.errors import ModelError
 from tracker.paper import Paper
 
-FORMAT = "tracker-classifier/1"
-METHOD = "minilm-kw-lr+tfidf-lr/sec-lr-hier"
+FORMAT = "tracker-classifier/2"
+METHOD = "minilm-kw-mlp+tfidf-lr/sec-lr-hier"
 MANIFEST_FILE = "manifest.json"
 ARRAYS_FILE = "classifier.safetensors"
 SETTINGS_FILE = "classifier.json"
-CR_CATEGORY = "cs.CR"
-DEFAULT_RULE = "fpr3+bg0.1"
-STRICT_RULE = "fpr2+bg0.1"
+DEFAULT_RULE = "wrong1"
+LOOSER_RULE = "wrong2"
 STALE = "model is stale: run `tracker train`"
-
-
-def has_cr(categories: Sequence[str]) -> bool:
-    """Whether a paper is judged as a cs.CR one: listed in cs.CR, or with no categories known
-    (a title typed by hand, a conference feed)."""
-    return not categories or CR_CATEGORY in categories
 
 
 @dataclass(frozen=True)
@@ -73,54 +67,50 @@ class Rule:
     """A proposal rule, its candidate tier, and the calibration of scores into relevance.
 
     Fields:
-        name: `fprX+bgY`: X % of the training negatives (out of fold) score at or above
-            `score_cr`; Y % of the non-cs.CR ones at or above `score_other`.
-        score_cr, score_other: score thresholds for cs.CR (or unknown) and other papers.
-        platt_a, platt_b: relevance = sigmoid(a * shifted score + b).
-        candidate: the shifted score from which a paper that is not in scope is a candidate
-            (offered in the pull request, one click away); `score_cr` (no candidates) when the
-            model was trained without a candidate tier.
+        name: `wrongN`: the score above which about N wrong papers a night are added, on
+            out-of-fold scores of the labelled nights.
+        score: the added tier's score threshold.
+        platt_a, platt_b: relevance = sigmoid(a * score + b).
+        candidate: the score from which a paper below `score` is a candidate (offered in the
+            pull request, one click away); None: no candidate tier.
     """
 
     name: str
-    score_cr: float
-    score_other: float
+    score: float
     platt_a: float
     platt_b: float
     candidate: float | None = None
 
-    def shifted(self, score: np.ndarray, cr: np.ndarray) -> np.ndarray:
-        return np.where(cr, score, score - (self.score_other - self.score_cr))
+    def relevance(self, score: np.ndarray) -> np.ndarray:
+        z = self.platt_a * score + self.platt_b
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
 
-    def relevance(self, score: np.ndarray, cr: np.ndarray) -> np.ndarray:
-        z = self.platt_a * self.shifted(score, cr) + self.platt_b
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
-
-    def _probability(self, shifted_score: float) -> float:
-        return 1.0 / (1.0 + math.exp(-(self.platt_a * shifted_score + self.platt_b)))
+    def _probability(self, score: float) -> float:
+        z = max(-50.0, min(50.0, self.platt_a * score + self.platt_b))
+        return 1.0 / (1.0 + math.exp(-z))
 
     @property
     def threshold(self) -> float:
         """The relevance at which a paper is in scope (the "added" tier)."""
-        return self._probability(self.score_cr)
+        return self._probability(self.score)
 
     @property
     def candidate_score(self) -> float:
-        return self.score_cr if self.candidate is None else min(self.candidate, self.score_cr)
+        return self.score if self.candidate is None else min(self.candidate, self.score)
 
     @property
     def candidate_threshold(self) -> float:
         """The relevance from which a paper below `threshold` is a candidate."""
         return self._probability(self.candidate_score)
 
-    def in_scope(self, score: np.ndarray, cr: np.ndarray) -> np.ndarray:
-        return np.asarray(score >= np.where(cr, self.score_cr, self.score_other))
+    def in_scope(self, score: np.ndarray) -> np.ndarray:
+        return np.asarray(score >= self.score)
 
-    def tiers(self, score: np.ndarray, cr: np.ndarray) -> list[str]:
-        """Each paper's tier: "added" when in scope, "candidate" from the candidate score on
-        the shifted scale, else "out"."""
-        added = self.in_scope(score, cr)
-        cand = self.shifted(score, cr) >= self.candidate_score
+    def tiers(self, score: np.ndarray) -> list[str]:
+        """Each paper's tier: "added" when in scope, "candidate" from the candidate score,
+        else "out"."""
+        added = self.in_scope(score)
+        cand = score >= self.candidate_score
         return [
             TIER_ADDED if a else TIER_CANDIDATE if c else TIER_OUT
             for a, c in zip(added.tolist(), cand.tolist(), strict=True)
@@ -128,8 +118,7 @@ class Rule:
 
     def to_json(self) -> dict[str, Any]:
         out = {
-            "score_cr": self.score_cr,
-            "score_other": self.score_other,
+            "score": self.score,
             "platt_a": self.platt_a,
             "platt_b": self.platt_b,
             "relevance_threshold": self.threshold,
@@ -141,14 +130,16 @@ class Rule:
 
     @classmethod
     def from_json(cls, name: str, r: Mapping[str, Any]) -> Rule:
-        return cls(
-            name,
-            r["score_cr"],
-            r["score_other"],
-            r["platt_a"],
-            r["platt_b"],
-            r.get("candidate"),
-        )
+        return cls(name, r["score"], r["platt_a"], r["platt_b"], r.get("candidate"))
+
+
+def mlp_logit(
+    x: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray
+) -> np.ndarray:
+    """The output logit of a one-hidden-layer ReLU perceptron (scikit-learn's MLPClassifier
+    with one output unit), in float64."""
+    h = np.maximum(x @ w1.astype(np.float64) + b1.astype(np.float64), 0.0)
+    return np.asarray(h @ w2.astype(np.float64).reshape(-1) + float(b2.reshape(-1)[0]))
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -160,9 +151,11 @@ def _log_softmax(z: np.ndarray) -> np.ndarray:
 class Params:
     """Everything the classifier applies, as arrays and plain values.
 
-    Arrays (`arrays`): rel_emb_coef (dim + 1 + kw), rel_emb_intercept (1), rel_tfidf_coef
-    (terms), rel_tfidf_intercept (1), rel_z (mean and sd of both training scores), idf
-    (terms), sec_{flat,ad,stage}_coef (classes, dim + kw) and _intercept (classes).
+    Arrays (`arrays`): rel_mlp_w1 (dim + kw, hidden), rel_mlp_b1 (hidden), rel_mlp_w2
+    (hidden), rel_mlp_b2 (1), rel_tfidf_coef (terms), rel_tfidf_intercept (1), rel_z (mean and
+    sd of both training scores), idf (terms), sec_{flat,ad,stage}_coef (classes, dim + kw) and
+    _intercept (classes). `rules` apply to papers with an abstract, `title_rules` to papers
+    known by their title alone.
     """
 
     section_ids: tuple[str, ...]
@@ -173,18 +166,17 @@ class Params:
     arrays: Mapping[str, np.ndarray]
     rules: Mapping[str, Rule] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
+    title_rules: Mapping[str, Rule] = field(default_factory=dict)
 
     # --- relevance --------------------------------------------------------------------------
 
-    def relevance_score(
-        self, emb: np.ndarray, texts: Sequence[str], kw: np.ndarray, cr: np.ndarray
-    ) -> np.ndarray:
-        """The raw relevance score (sum of the two z-scored linear scores)."""
+    def relevance_score(self, emb: np.ndarray, texts: Sequence[str], kw: np.ndarray) -> np.ndarray:
+        """The raw relevance score (sum of the two z-scored scores)."""
         a = self.arrays
         if self.tfidf is None:
             raise ModelError("this model has no relevance part")
-        x = np.hstack([emb.astype(np.float32), cr.astype(np.float32)[:, None], kw])
-        s1 = x.astype(np.float64) @ a["rel_emb_coef"].astype(np.float64) + a["rel_emb_intercept"][0]
+        x = np.hstack([emb.astype(np.float32), kw]).astype(np.float64)
+        s1 = mlp_logit(x, a["rel_mlp_w1"], a["rel_mlp_b1"], a["rel_mlp_w2"], a["rel_mlp_b2"])
         s2 = self.tfidf.dot(texts, a["rel_tfidf_coef"]) + a["rel_tfidf_intercept"][0]
         z = a["rel_z"].astype(np.float64)
         return np.asarray((s1 - z[0]) / z[1] + (s2 - z[2]) / z[3])
@@ -235,6 +227,9 @@ class Params:
                 "lowercase": True,
             },
             "rules": {name: rule.to_json() for name, rule in sorted(self.rules.items())},
+            "title_rules": {
+                name: rule.to_json() for name, rule in sorted(self.title_rules.items())
+            },
         }
 
     @classmethod
@@ -255,6 +250,9 @@ class Params:
                 ngram_range=(int(tf["ngram_range"][0]), int(tf["ngram_range"][1])),
             )
         rules = {name: Rule.from_json(name, r) for name, r in settings.get("rules", {}).items()}
+        title_rules = {
+            name: Rule.from_json(name, r) for name, r in settings.get("title_rules", {}).items()
+        }
         return cls(
             section_ids=tuple(settings["section_ids"]),
             ad_of_section=tuple(settings["ad_of_section"]),
@@ -264,6 +262,7 @@ class Params:
             arrays=dict(arrays),
             rules=rules,
             settings=dict(settings.get("settings", {})),
+            title_rules=title_rules,
         )
 
 
@@ -281,18 +280,17 @@ class Scores:
     """Raw outputs for a batch: what `evaluate` measures and `classify` turns into verdicts."""
 
     score: np.ndarray  # raw relevance score
-    cr: np.ndarray  # judged as cs.CR
     proba: np.ndarray  # (n, leaves)
     emb: np.ndarray  # (n, dim)
 
 
 def predict(
-    params: Params, emb: np.ndarray, titles: Sequence[str], abstracts: Sequence[str], cr: np.ndarray
+    params: Params, emb: np.ndarray, titles: Sequence[str], abstracts: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Raw relevance scores and section probabilities from embeddings and texts."""
     texts = [paper_text(t, a) for t, a in zip(titles, abstracts, strict=True)]
     kw = params.keywords.matrix(texts, titles)
-    score = params.relevance_score(emb, texts, kw, cr) if params.tfidf is not None else None
+    score = params.relevance_score(emb, texts, kw) if params.tfidf is not None else None
     proba = params.section_proba(emb, kw)
     return (score if score is not None else np.zeros(len(texts))), proba
 
@@ -563,16 +561,18 @@ class Classifier:
         )
 
     def scores(
-        self,
-        titles: Sequence[str],
-        abstracts: Sequence[str],
-        cr: np.ndarray,
-        progress: Progress | None = None,
+        self, titles: Sequence[str], abstracts: Sequence[str], progress: Progress | None = None
     ) -> Scores:
         texts = [paper_text(t, a) for t, a in zip(titles, abstracts, strict=True)]
         emb = self.embedder.embed(texts, progress)
-        score, proba = predict(self.params, emb, titles, abstracts, cr)
-        return Scores(score, cr, proba, emb)
+        score, proba = predict(self.params, emb, titles, abstracts)
+        return Scores(score, proba, emb)
+
+    @property
+    def title_rule(self) -> Rule:
+        """The rule for papers known by their title alone (the model's thresholds for
+        titles, set from out-of-fold scores of titles; the main rule when it has none)."""
+        return self.params.title_rules.get(self.rule.name, self.rule)
 
     def classify(
         self, papers: Sequence[Paper], progress: Progress | None = None
@@ -580,10 +580,17 @@ class Classifier:
         """A verdict per paper, in order."""
         if not papers:
             return []
-        cr = np.array([has_cr(p.categories) for p in papers], dtype=bool)
-        s = self.scores([p.title for p in papers], [p.abstract for p in papers], cr, progress)
-        relevance = self.rule.relevance(s.score, cr)
-        tiers = self.rule.tiers(s.score, cr)
+        s = self.scores([p.title for p in papers], [p.abstract for p in papers], progress)
+        title_only = np.array([not p.abstract.strip() for p in papers], dtype=bool)
+        relevance = np.where(
+            title_only, self.title_rule.relevance(s.score), self.rule.relevance(s.score)
+        )
+        tiers = [
+            t if not only else u
+            for t, u, only in zip(
+                self.rule.tiers(s.score), self.title_rule.tiers(s.score), title_only, strict=True
+            )
+        ]
         leaves = [self.taxonomy[sid] for sid in self.params.section_ids]
         near = self.neighbors.nearest(s.emb)
         out = []
@@ -606,7 +613,7 @@ class Classifier:
                     ranked,
                     tuple(near[i]),
                     tier=tiers[i],
-                    title_only=not paper.abstract.strip(),
+                    title_only=bool(title_only[i]),
                 )
             )
         return out

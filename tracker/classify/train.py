@@ -1,10 +1,11 @@
 """`tracker train`: fit the classifier with scikit-learn (seeded, deterministic) and write it to
 models/ as plain arrays and JSON, with a manifest of sha256 hashes.
 
-The estimators are thin: scikit-learn fits, `Params` keeps only coefficients, vocabulary and
-idf, and inference (`tracker.classify.model`) is numpy. Thresholds come from out-of-fold
-scores of the labelled rows (5-fold GroupKFold by night; catalog papers and rejections always
-train), so they describe papers the model has not seen.
+The estimators are thin: scikit-learn fits, `Params` keeps only weights, coefficients,
+vocabulary and idf, and inference (`tracker.classify.model`) is numpy. Thresholds come from
+out-of-fold scores of the labelled rows (5-fold GroupKFold by night; catalog papers and
+rejections always train), counted at full night size, so they describe papers the model has
+not seen on nights as large as real ones.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import math
 import os
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,11 +38,11 @@ from tracker.classify.model import (
     ARRAYS_FILE,
     DEFAULT_RULE,
     FORMAT,
+    LOOSER_RULE,
     MANIFEST_FILE,
     MANIFEST_PIN,
     METHOD,
     SETTINGS_FILE,
-    STRICT_RULE,
     Params,
     Rule,
     canonical_json,
@@ -55,7 +56,12 @@ from tracker.errors import ModelError
 
 SEED = 0
 SETTINGS: dict[str, Any] = {
-    "relevance_embedding_C": 3.0,
+    "relevance_mlp_hidden": 256,
+    "relevance_mlp_alpha": 1e-3,
+    "relevance_mlp_epochs": 60,
+    # the in-scope rows' total weight in the perceptron's fit, as a share of the out-of-scope
+    # rows' (balanced would be 1.0: it over-proposed on real nights, where 1 paper in 110 is in)
+    "relevance_mlp_positive_share": 0.25,
     "relevance_tfidf_C": 10.0,
     "tfidf_min_df": 2,
     "section_C": 3.0,
@@ -63,7 +69,10 @@ SETTINGS: dict[str, Any] = {
     "threshold_folds": 5,
     "seed": SEED,
 }
-RULES = (DEFAULT_RULE, STRICT_RULE)
+RULES = {DEFAULT_RULE: 1.0, LOOSER_RULE: 2.0}  # rule -> wrong added papers a night
+# Papers of a night, to turn rows without a night (a labels file without `announced`) into an
+# estimated number of nights.
+PAPERS_A_NIGHT = 570
 # The candidate tier (issue 10): below the added threshold, the next papers down to the score
 # where the added and candidate tiers together hold this share of the in-scope papers ...
 CANDIDATE_RECALL = 0.95
@@ -109,6 +118,38 @@ def _lr(c: float, solver: str) -> Any:
     )
 
 
+def _mlp_weights(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Sample weights for the perceptron: the in-scope rows scaled to
+    `relevance_mlp_positive_share` of the out-of-scope rows' total weight."""
+    pos, neg = w[y].sum(), w[~y].sum()
+    scale = SETTINGS["relevance_mlp_positive_share"] * neg / pos if pos > 0 else 1.0
+    out = np.where(y, w * scale, w)
+    return np.asarray(out * (len(w) / out.sum()))
+
+
+def _fit_mlp(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    mlp = MLPClassifier(
+        hidden_layer_sizes=(int(SETTINGS["relevance_mlp_hidden"]),),
+        alpha=float(SETTINGS["relevance_mlp_alpha"]),
+        max_iter=int(SETTINGS["relevance_mlp_epochs"]),
+        random_state=SEED,
+    )
+    with warnings.catch_warnings():  # a fixed number of epochs, by design
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp.fit(x, y, sample_weight=_mlp_weights(y, w))
+    return {
+        "rel_mlp_w1": mlp.coefs_[0].astype(np.float32),
+        "rel_mlp_b1": mlp.intercepts_[0].astype(np.float32),
+        "rel_mlp_w2": mlp.coefs_[1][:, 0].astype(np.float32),
+        "rel_mlp_b2": mlp.intercepts_[1].astype(np.float32),
+    }
+
+
 def fit(
     ts: TrainingSet,
     emb: np.ndarray,
@@ -120,23 +161,26 @@ def fit(
     section: bool = True,
     keywords: Keywords | None = None,
 ) -> Params:
-    """Fit on the training-set rows `rows` (plus the guide's examples for the section model)."""
+    """Fit on the training-set rows `rows` (less those thinning leaves out; plus the guide's
+    examples for the section model)."""
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    from tracker.classify.model import mlp_logit
+
     keywords = keywords or Keywords(KEYWORDS, STANCE)
     a = ts.arrays()
+    rows = rows[~a["thin"][rows]]
     texts = [ts.texts[i] for i in rows]
-    titles = [ts.titles[i] for i in rows]
-    kw = keywords.matrix(texts, titles)
+    kw = ts.keyword_matrix(keywords)[rows]
     arrays: dict[str, np.ndarray] = {}
     tfidf = None
     if relevance:
         y = a["y"][rows]
-        w = a["weight"][rows]
+        w = a["weight"][rows] * a["count"][rows]
         _need_both_classes(y)
-        x1 = np.hstack([emb[rows], a["cr"][rows, None].astype(np.float32), kw])
-        lr1 = _lr(SETTINGS["relevance_embedding_C"], "liblinear").fit(x1, y, sample_weight=w)
+        x1 = np.hstack([emb[rows], kw]).astype(np.float32)
+        arrays.update(_fit_mlp(x1, y, w))
         vec = TfidfVectorizer(
             ngram_range=(1, 2),
             min_df=SETTINGS["tfidf_min_df"],
@@ -146,10 +190,15 @@ def fit(
         )
         x2 = vec.fit_transform(texts)
         lr2 = _lr(SETTINGS["relevance_tfidf_C"], "liblinear").fit(x2, y, sample_weight=w)
-        s1, s2 = lr1.decision_function(x1), lr2.decision_function(sparse.csr_matrix(x2))
+        s1 = mlp_logit(
+            x1.astype(np.float64),
+            arrays["rel_mlp_w1"],
+            arrays["rel_mlp_b1"],
+            arrays["rel_mlp_w2"],
+            arrays["rel_mlp_b2"],
+        )
+        s2 = lr2.decision_function(sparse.csr_matrix(x2))
         arrays.update(
-            rel_emb_coef=lr1.coef_[0].astype(np.float32),
-            rel_emb_intercept=np.array([lr1.intercept_[0]], np.float32),
             rel_tfidf_coef=lr2.coef_[0].astype(np.float32),
             rel_tfidf_intercept=np.array([lr2.intercept_[0]], np.float32),
             rel_z=np.array([s1.mean(), s1.std() + 1e-9, s2.mean(), s2.std() + 1e-9], np.float32),
@@ -219,95 +268,127 @@ def inner_folds(ts: TrainingSet, rows: np.ndarray, k: int) -> list[tuple[np.ndar
 
 
 def out_of_fold_scores(
-    ts: TrainingSet, emb: np.ndarray, rows: np.ndarray, guide: Guide, leaf_ids: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(labelled rows, their out-of-fold relevance scores)."""
-    idx, scores = [], []
+    ts: TrainingSet,
+    emb: np.ndarray,
+    rows: np.ndarray,
+    guide: Guide,
+    leaf_ids: Sequence[str],
+    title_emb: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(labelled rows, their out-of-fold relevance scores, and the same models' scores of
+    their titles alone when `title_emb`, the titles' embeddings, is given)."""
+    idx, scores, title_scores = [], [], []
     for tr, te in inner_folds(ts, rows, int(SETTINGS["threshold_folds"])):
         params = fit(ts, emb, tr, guide, leaf_ids, section=False)
         idx.append(te)
         scores.append(predict_scores(params, ts, emb, te))
-    return np.concatenate(idx), np.concatenate(scores)
+        if title_emb is not None:
+            title_scores.append(predict_scores(params, ts, title_emb, te, title_only=True))
+    return (
+        np.concatenate(idx),
+        np.concatenate(scores),
+        np.concatenate(title_scores) if title_emb is not None else None,
+    )
 
 
 def predict_scores(
-    params: Params, ts: TrainingSet, emb: np.ndarray, rows: np.ndarray
+    params: Params, ts: TrainingSet, emb: np.ndarray, rows: np.ndarray, title_only: bool = False
 ) -> np.ndarray:
-    titles = [ts.titles[i] for i in rows]
-    texts = [ts.texts[i] for i in rows]
-    kw = params.keywords.matrix(texts, titles)
-    cr = np.array([ts.cr[i] for i in rows], dtype=bool)
-    return params.relevance_score(emb[rows], texts, kw, cr)
+    """Relevance scores of the training-set rows `rows` (of their titles alone with
+    `title_only`, `emb` then holding the titles' embeddings)."""
+    texts = [ts.titles[i] if title_only else ts.texts[i] for i in rows]
+    kw = ts.keyword_matrix(params.keywords, title_only)[rows]
+    return params.relevance_score(emb[rows], texts, kw)
 
 
 def predict_sections(
-    params: Params, ts: TrainingSet, emb: np.ndarray, rows: np.ndarray
+    params: Params, ts: TrainingSet, emb: np.ndarray, rows: np.ndarray, title_only: bool = False
 ) -> np.ndarray:
-    """Section probabilities of the training-set rows `rows`."""
-    kw = params.keywords.matrix([ts.texts[i] for i in rows], [ts.titles[i] for i in rows])
+    """Section probabilities of the training-set rows `rows` (of their titles alone with
+    `title_only`)."""
+    kw = ts.keyword_matrix(params.keywords, title_only)[rows]
     return params.section_proba(emb[rows], kw)
 
 
-def score_at_fpr(neg_scores: np.ndarray, fpr: float) -> float:
-    """The score that a fraction `fpr` of the negatives reach or exceed."""
-    neg = np.sort(neg_scores)[::-1]
-    k = math.floor(fpr * len(neg))
-    return float(neg[min(k, len(neg) - 1)])
+def night_count(nights: np.ndarray, counts: np.ndarray) -> float:
+    """How many real nights the rows stand for: their distinct nights, but never more than
+    their full-size count over PAPERS_A_NIGHT (a sample drawn from many nights, such as the
+    generic negative pool, holds fewer nights' worth of papers than it has dates)."""
+    by_size = float(counts.sum()) / PAPERS_A_NIGHT
+    known = {n for n in nights.tolist() if n}
+    return min(float(len(known)), by_size) if known else by_size
+
+
+def score_for_wrong(y: np.ndarray, score: np.ndarray, counts: np.ndarray, wrong: float) -> float:
+    """The lowest score at which the out-of-scope rows scoring at or above it count (by
+    `counts`) at most `wrong` in all; +inf when even the top one is too many."""
+    neg = np.sort(score[~y])[::-1]
+    negc = counts[~y][np.argsort(-score[~y], kind="stable")]
+    cum = np.cumsum(negc)
+    k = int(np.searchsorted(cum, wrong, side="right"))  # negatives allowed, from the top
+    if k >= len(neg):
+        return float(score.min())
+    # above the (k+1)-th negative, strictly
+    return float(np.nextafter(neg[k], np.inf))
 
 
 def candidate_score(
-    y: np.ndarray, shifted: np.ndarray, added: np.ndarray, nights: np.ndarray
+    y: np.ndarray, score: np.ndarray, counts: np.ndarray, added: np.ndarray, n_nights: float
 ) -> float | None:
-    """The candidate tier's floor on the shifted score: the highest score from which the added
-    papers and the candidates hold `CANDIDATE_RECALL` of the in-scope rows, raised where it
-    would give more than `CANDIDATES_A_NIGHT` candidates on an average night. None without
-    nights to average over."""
-    n_nights = len({n for n in nights.tolist() if n})
+    """The candidate tier's floor: the highest score from which the added papers and the
+    candidates hold `CANDIDATE_RECALL` of the in-scope rows, raised where it would give more
+    than `CANDIDATES_A_NIGHT` candidates on an average night (rows weighted by `counts`).
+    None when nothing is left below the added tier."""
     rest = ~added
-    if n_nights == 0 or not rest.any():
+    if not rest.any():
         return None
-    need = math.ceil(CANDIDATE_RECALL * int(y.sum())) - int((y & added).sum())
-    pos_rest = np.sort(shifted[y & rest])[::-1]
-    floor = float(pos_rest[min(need, len(pos_rest)) - 1]) if need > 0 else float("inf")
-    by_rank = np.sort(shifted[rest])[::-1]
-    cap = int(CANDIDATES_A_NIGHT * n_nights)
-    if cap < len(by_rank):
-        # the (cap+1)-th highest score is excluded: candidates strictly above it
-        floor = max(floor, float(np.nextafter(by_rank[cap], np.inf)))
+    need = math.ceil(CANDIDATE_RECALL * float(counts[y].sum())) - float(counts[y & added].sum())
+    pos_rest = np.sort(score[y & rest])[::-1]
+    posc = counts[y & rest][np.argsort(-score[y & rest], kind="stable")]
+    floor = float("inf")
+    if need > 0 and len(pos_rest):
+        k = int(np.searchsorted(np.cumsum(posc), need, side="left"))
+        floor = float(pos_rest[min(k, len(pos_rest) - 1)])
+    order = np.argsort(-score[rest], kind="stable")
+    by_rank, rc = score[rest][order], np.cumsum(counts[rest][order])
+    cap = CANDIDATES_A_NIGHT * n_nights
+    over = int(np.searchsorted(rc, cap, side="right"))  # rows that fit under the cap
+    if over < len(by_rank):
+        floor = max(floor, float(np.nextafter(by_rank[over], np.inf)))
     return floor if math.isfinite(floor) else None
 
 
 def make_rule(
-    name: str, y: np.ndarray, score: np.ndarray, cr: np.ndarray, nights: np.ndarray | None = None
+    name: str, wrong: float, y: np.ndarray, score: np.ndarray, counts: np.ndarray, n_nights: float
 ) -> Rule:
-    """A `fprX+bgY` rule from out-of-fold scores, with its Platt calibration and, when the
-    rows' nights are known, its candidate tier."""
+    """The `wrongN` rule from out-of-fold scores: its added threshold (about `wrong` wrong
+    added papers a night), its candidate floor and its Platt calibration."""
     from sklearn.linear_model import LogisticRegression
 
-    base, _, bg = name.partition("+bg")
-    if not base.startswith("fpr"):
-        raise ModelError(f"unknown threshold rule {name!r}")
-    t_cr = score_at_fpr(score[~y], float(base[3:]) / 100)
-    t_other = t_cr
-    if bg and (~y & ~cr).any():
-        t_other = max(t_cr, score_at_fpr(score[~y & ~cr], float(bg) / 100))
-    shifted = np.where(cr, score, score - (t_other - t_cr))
-    platt = LogisticRegression(C=1e4, max_iter=1000).fit(shifted[:, None], y)
-    cand = None
-    if nights is not None:
-        added = score >= np.where(cr, t_cr, t_other)
-        cand = candidate_score(y, shifted, added, nights)
-    return Rule(name, t_cr, t_other, float(platt.coef_[0, 0]), float(platt.intercept_[0]), cand)
+    if y.all() or not y.any():
+        raise ModelError("the labelled rows need both in-scope and out-of-scope papers")
+    t = score_for_wrong(y, score, counts, wrong * n_nights)
+    platt = LogisticRegression(C=1e4, max_iter=1000).fit(score[:, None], y, sample_weight=counts)
+    cand = candidate_score(y, score, counts, score >= t, n_nights)
+    return Rule(name, t, float(platt.coef_[0, 0]), float(platt.intercept_[0]), cand)
 
 
 def make_rules(
-    ts: TrainingSet, rows_scored: np.ndarray, scores: np.ndarray, names: Sequence[str] = RULES
+    ts: TrainingSet,
+    rows_scored: np.ndarray,
+    scores: np.ndarray,
+    names: Mapping[str, float] | None = None,
 ) -> dict[str, Rule]:
+    """Every rule of `names` (rule -> wrong a night; default RULES) from the out-of-fold
+    `scores` of `rows_scored`, counted at full night size."""
     a = ts.arrays()
-    y, cr, nights = a["y"][rows_scored], a["cr"][rows_scored], a["night"][rows_scored]
-    if y.all() or not y.any():
-        raise ModelError("the labelled rows need both in-scope and out-of-scope papers")
-    return {n: make_rule(n, y, scores, cr, nights) for n in names}
+    # every labelled row is scored (thinning only leaves rows out of fits), each standing for
+    # the rows of a night its file says (a thinned file's kept rows for the ones left out)
+    y, counts = a["y"][rows_scored], a["eval_count"][rows_scored]
+    n_nights = night_count(a["night"][rows_scored], counts)
+    return {
+        n: make_rule(n, wrong, y, scores, counts, n_nights) for n, wrong in (names or RULES).items()
+    }
 
 
 # --- the whole training ---------------------------------------------------------------------
@@ -366,6 +447,7 @@ class Trained:
     rules: dict[str, Rule]
     oof_rows: np.ndarray
     oof_scores: np.ndarray
+    title_rules: dict[str, Rule]
 
 
 def train_all(
@@ -381,13 +463,19 @@ def train_all(
     emb = embedder.embed(ts.texts, progress)
     guide = embed_guide(inputs.guide_rows, inputs.leaf_ids, embedder)
     rows = np.arange(len(ts))
+    labelled = np.flatnonzero(ts.arrays()["labelled"])
+    step(f"embedding the titles of {len(labelled)} labelled rows (for the title-only rules)")
+    title_emb = np.zeros_like(emb)
+    title_emb[labelled] = embedder.embed([ts.titles[i] for i in labelled], progress)
     step("out-of-fold relevance scores for the thresholds")
-    oof_rows, oof = out_of_fold_scores(ts, emb, rows, guide, inputs.leaf_ids)
+    oof_rows, oof, oof_titles = out_of_fold_scores(ts, emb, rows, guide, inputs.leaf_ids, title_emb)
     rules = make_rules(ts, oof_rows, oof)
+    assert oof_titles is not None
+    title_rules = make_rules(ts, oof_rows, oof_titles)
     step("fitting on all rows")
     params = fit(ts, emb, rows, guide, inputs.leaf_ids)
-    params = Params(**{**params.__dict__, "rules": rules})
-    return Trained(params, rules, oof_rows, oof), emb, guide
+    params = Params(**{**params.__dict__, "rules": rules, "title_rules": title_rules})
+    return Trained(params, rules, oof_rows, oof, title_rules), emb, guide
 
 
 def write_model(
@@ -445,6 +533,7 @@ def write_model(
                 "labelled_in_scope": int((lab & a["y"]).sum()),
                 "rejections": int(sum(o == "rejected" for o in ts.origin)),
                 "guide_examples": len(inputs.guide_rows),
+                "labelled_left_out_by_thinning": int((lab & a["thin"]).sum()),
                 "nights": len({n for n in a["night"][lab].tolist() if n}),
             },
         },
@@ -452,6 +541,7 @@ def write_model(
             "rule": DEFAULT_RULE,
             "relevance": trained.rules[DEFAULT_RULE].threshold,
             "rules": {n: r.to_json() for n, r in sorted(trained.rules.items())},
+            "title_rules": {n: r.to_json() for n, r in sorted(trained.title_rules.items())},
         },
         "versions": versions(),
     }

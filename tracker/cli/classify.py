@@ -258,9 +258,15 @@ def train_cmd(
         err=True,
     )
     for name, rule in th["rules"].items():
+        title = th.get("title_rules", {}).get(name)
         click.echo(
-            f"Rule {name}: relevance threshold {rule['relevance_threshold']:.3f} (score "
-            f"{rule['score_cr']:.3f} for cs.CR, {rule['score_other']:.3f} for other papers)"
+            f"Rule {name}: added from relevance {rule['relevance_threshold']:.3f}"
+            + (
+                f", candidates from {rule['candidate_relevance_threshold']:.3f}"
+                if "candidate_relevance_threshold" in rule
+                else ""
+            )
+            + (f"; titles alone: added from {title['relevance_threshold']:.3f}" if title else "")
             + (" [default]" if name == th["rule"] else ""),
             err=True,
         )
@@ -301,6 +307,12 @@ def _stale_reasons(config: Config) -> list[str]:
     help="Temporal protocol: train on rows announced before DATE, score the file's rows "
     "from DATE on (default: grouped cross-validation by night).",
 )
+@click.option(
+    "--title-only",
+    is_flag=True,
+    help="Score the held-out papers by their titles alone (as `tracker classify --title` "
+    "would), against the model's title rules.",
+)
 @click.option("--folds", default=10, show_default=True, help="Catalog cross-validation folds.")
 @click.option(
     "--blocks", default=11, show_default=True, help="Blocks of consecutive nights (grouped CV)."
@@ -326,6 +338,7 @@ def evaluate_cmd(
     state: State,
     labels_file: Path | None,
     train_before: dt.datetime | None,
+    title_only: bool,
     folds: int,
     blocks: int,
     out: Path,
@@ -335,9 +348,12 @@ def evaluate_cmd(
     """Measure the classifier on papers the scored models never trained on.
 
     Always: section top-1, top-3, macro-F1 and a confusion matrix by cross-validation on the
-    catalog. With --labels FILE: relevance ROC AUC, average precision and recall at 1 % and
-    5 % false positives, section quality on the in-scope rows, and a night-by-night replay,
-    all out of fold (grouped by night, or temporal with --train-before). Every model here is
+    catalog. With --labels FILE: relevance ROC AUC, average precision, recall at 0.5, 1, 2
+    and 5 wrong papers a night and among each night's 5, 10, 15 and 20 most relevant papers
+    (for all, cs.CR, other and `sure` rows), section quality on the in-scope rows, and a
+    night-by-night replay of the tiers (added, candidates), all out of fold (grouped by
+    night, or temporal with --train-before). Rows of a thinned file count as the rows they
+    stand for, so "a night" is a night at full size. Every model here is
     trained inside the protocol; the shipped model is never scored on its own training data.
     Writes report.md, confusion.png and pr_curve.png to --out.
 
@@ -345,7 +361,7 @@ def evaluate_cmd(
     tracker pull requests, month by month, and nothing else.
 
     \b
-    Example: tracker evaluate --labels models/training/stream-2026.jsonl.gz
+    Example: tracker evaluate --labels models/training/stream-2026.jsonl.xz --blocks 6
     """
     if track_record:
         _print_track_record(state.config.catalog_dir, as_json)
@@ -354,8 +370,8 @@ def evaluate_cmd(
     from tracker.classify.evaluate import evaluate, table, write_report
     from tracker.classify.train import gather, open_embedder
 
-    if train_before is not None and labels_file is None:
-        raise click.UsageError("--train-before needs --labels")
+    if (train_before is not None or title_only) and labels_file is None:
+        raise click.UsageError("--train-before and --title-only need --labels")
     if importlib.util.find_spec("matplotlib") is None:
         # Checked first: the plots come last, after minutes of training.
         raise InputError(
@@ -373,6 +389,7 @@ def evaluate_cmd(
         before=train_before.date() if train_before else None,
         folds=folds,
         blocks=blocks,
+        title_only=title_only,
         step=lambda s: click.echo(s, err=True),
     )
     warn(embedder.notes)
