@@ -113,7 +113,8 @@ class Trust:
         positives, negatives: catalog papers and out-of-scope rows scored.
         folds: stratified folds.
         auc: relevance ROC AUC.
-        recall: share of the catalog papers that would be proposed.
+        recall: share of the catalog papers that would be added.
+        reached: share of the catalog papers that would be added or offered as candidates.
         false_positive_rate: share of the out-of-scope rows that would be proposed.
         section_top1: share of catalog papers whose most probable section is theirs (None
             with one section).
@@ -124,6 +125,7 @@ class Trust:
     folds: int
     auc: float
     recall: float
+    reached: float
     false_positive_rate: float
     section_top1: float | None
 
@@ -131,8 +133,9 @@ class Trust:
         out = [
             f"How far to trust it (out of fold, {self.folds} folds over {self.positives} catalog "
             f"papers and {self.negatives:,} out-of-scope papers, rule {DEFAULT_RULE}):",
-            f"  catalog papers it would propose: {self.recall:.0%}",
-            f"  out-of-scope papers it would propose: {self.false_positive_rate:.2%} "
+            f"  catalog papers it would add: {self.recall:.0%}; add or offer as candidates: "
+            f"{self.reached:.0%}",
+            f"  out-of-scope papers it would add: {self.false_positive_rate:.2%} "
             f"(about {self.false_positive_rate * 570:.1f} on a night of 570 papers)",
             f"  relevance ROC AUC: {self.auc:.3f}",
         ]
@@ -211,12 +214,14 @@ def train_from_catalog(
     trained = Trained(params, rules, scored, scores, title_rules={})
     manifest = write_model(out, trained, inputs, embedder.model, emb)
     chosen = rules[DEFAULT_RULE].in_scope(scores)
+    offered = np.array([t != "out" for t in rules[DEFAULT_RULE].tiers(scores)], dtype=bool)
     trust = Trust(
         positives=n_pos,
         negatives=int((~y).sum()),
         folds=k,
         auc=float(roc_auc_score(y, scores)),
         recall=float(chosen[y].mean()),
+        reached=float(offered[y].mean()),
         false_positive_rate=float(chosen[~y].mean()),
         section_top1=float(np.mean(right)) if len(inputs.leaf_ids) > 1 and right else None,
     )
