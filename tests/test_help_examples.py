@@ -27,8 +27,8 @@ from tracker.config import ArxivConfig
 NOT_RUN = {
     "tracker review --pr 12": "needs an open tracker pull request on GitHub: "
     "tests/bot/test_review.py runs `tracker review --pr N` against the loopback GitHub",
-    "tracker evaluate --labels models/training/stream-2026.jsonl.gz": "embeds the 4,124 texts "
-    "of the stream's sample and trains a model per block (minutes on 2 cores); "
+    "tracker evaluate --labels models/training/stream-2026.jsonl.xz --blocks 6": "embeds the "
+    "9,396 texts of the shipped labels and trains 36 models (tens of minutes on 2 cores); "
     "tests/classify/test_train_evaluate.py runs tracker evaluate on a small labelled file",
 }
 # The loopback services answer at once; tracker.yaml's politeness (3 s between requests to a

@@ -12,7 +12,6 @@ the same scores say how far to trust the model (`Trust`).
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,16 +22,15 @@ import numpy as np
 from tracker.classify.embedder import BUNDLED_WEIGHTS_SHA256, Embedder, Progress
 from tracker.classify.model import DEFAULT_RULE, Params
 from tracker.classify.train import (
-    REPLACEMENT_FILE,
     SEED,
     Trained,
     embed_guide,
     fit,
     gather,
     make_rules,
-    open_embedder,
     predict_scores,
     predict_sections,
+    training_embedder,
     write_model,
 )
 from tracker.config import Config
@@ -164,15 +162,7 @@ def train_from_catalog(
     c = config.classifier
     inputs = gather(config.catalog_dir, [*c.training_labels, POOL_PAPERS])
     out = models_dir or config.models_dir
-    replacement = None
-    if c.embedding_replacement is not None:
-        replacement = out / REPLACEMENT_FILE
-        if c.embedding_replacement.resolve() != replacement.resolve():
-            out.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(c.embedding_replacement, replacement)
-    embedder = open_embedder(config, replacement)
-    for note in embedder.notes:
-        step(note)
+    embedder = training_embedder(config, out, step)
     shipped = seed_cache(embedder)
     ts = inputs.ts
     a = ts.arrays()

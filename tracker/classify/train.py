@@ -612,12 +612,22 @@ def train(
     """`tracker train`: read the catalog, rejections and labels (`label_files`, default
     `classifier.training_labels`; rows announced before `before` only), fit, and write the
     model to `models_dir` (default `config.models_dir`). Returns the manifest."""
-    import shutil
 
     c = config.classifier
     files = list(c.training_labels if label_files is None else label_files)
     inputs = gather(config.catalog_dir, files, before)
     out = models_dir or config.models_dir
+    embedder = training_embedder(config, out, step)
+    trained, emb, _guide = train_all(inputs, embedder, progress, step)
+    return write_model(out, trained, inputs, embedder.model, emb)
+
+
+def training_embedder(config: Config, out: Path, step: Callable[[str], None]) -> Embedder:
+    """The embedder a training into `out` uses: the configured replacement tensors, if any,
+    copied into `out` first (the model pins them there), and the embedder's notes reported."""
+    import shutil
+
+    c = config.classifier
     replacement = None
     if c.embedding_replacement is not None:
         replacement = out / REPLACEMENT_FILE
@@ -627,8 +637,7 @@ def train(
     embedder = open_embedder(config, replacement)
     for note in embedder.notes:
         step(note)
-    trained, emb, _guide = train_all(inputs, embedder, progress, step)
-    return write_model(out, trained, inputs, embedder.model, emb)
+    return embedder
 
 
 def open_embedder(config: Config, replacement: Path | None) -> Embedder:
