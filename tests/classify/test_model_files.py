@@ -127,6 +127,23 @@ def test_new_rejections_make_the_model_stale(repo: Repo) -> None:
     assert "model is stale: run `tracker train` (the rejections changed" in result.stderr
 
 
+def test_recorded_decisions_make_the_model_stale(repo: Repo) -> None:
+    assert "model is stale" not in repo.tracker("classify", "--title", TITLE).stderr
+    (repo.catalog / "decisions.yaml").write_text(
+        "- pr: 3\n  date: 2026-03-20\n  merged: true\n  title: A candidate left unticked\n"
+        "  arxiv: '2603.00002'\n  tier: candidate\n  outcome: left\n",
+        "utf-8",
+    )
+
+    result = repo.tracker("classify", "--title", TITLE)
+
+    assert "model is stale: run `tracker train` (maintainers' decisions were recorded" in (
+        result.stderr
+    )
+    assert repo.tracker("train", "--if-stale").exit_code == 0
+    assert "model is stale" not in repo.tracker("classify", "--title", TITLE).stderr
+
+
 def test_training_twice_writes_byte_identical_classifier_files(
     trained: Repo, tmp_path: Path, cache_dir: Path
 ) -> None:

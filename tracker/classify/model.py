@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from tracker.catalog.decisions import Decision
 from tracker.catalog.rejected import Rejection
 from tracker.catalog.store import Catalog
 from tracker.catalog.taxonomy import Taxonomy
@@ -314,9 +315,21 @@ def rejections_fingerprint(rejections: Sequence[Rejection]) -> str:
     return sha256_bytes(canonical_json(rows).encode())
 
 
+def decisions_fingerprint(decisions: Sequence[Decision]) -> str:
+    """What the model learnt from catalog/decisions.yaml: each decision's paper, outcome and
+    final section (order-free)."""
+    rows = sorted(
+        [" ".join(d.title.split()), d.arxiv or "", d.doi or "", d.outcome, d.section or ""]
+        for d in decisions
+    )
+    return sha256_bytes(canonical_json(rows).encode())
+
+
 def stale_reasons(manifest: Mapping[str, Any], catalog: Catalog) -> list[str]:
-    """Why the model in `manifest` no longer matches the catalog (empty: it still does). Only
-    the catalog and its rejections are compared; changed labelled files are not detected."""
+    """Why the model in `manifest` no longer matches the catalog (empty: it still does). The
+    catalog, its rejections and its decisions are compared; changed labelled files are not
+    detected. A model trained before decisions were fingerprinted counts as trained on none."""
+    from tracker.catalog.decisions import load_decisions
     from tracker.catalog.rejected import load_rejections
 
     trained = manifest.get("training_data", {})
@@ -327,6 +340,10 @@ def stale_reasons(manifest: Mapping[str, Any], catalog: Catalog) -> list[str]:
         "rejections_fingerprint"
     ):
         changed.append("the rejections changed since training")
+    if decisions_fingerprint(load_decisions(catalog.root)) != trained.get(
+        "decisions_fingerprint", decisions_fingerprint([])
+    ):
+        changed.append("maintainers' decisions were recorded since training")
     return changed
 
 

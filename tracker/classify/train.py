@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from tracker.catalog.decisions import load_decisions
 from tracker.catalog.rejected import Rejection, load_rejections
 from tracker.catalog.store import Catalog
 from tracker.classify.data import (
@@ -47,6 +48,7 @@ from tracker.classify.model import (
     Rule,
     canonical_json,
     catalog_fingerprint,
+    decisions_fingerprint,
     manifest_pin,
     rejections_fingerprint,
     sha256_bytes,
@@ -526,6 +528,7 @@ def write_model(
         "training_data": {
             "catalog_fingerprint": catalog_fingerprint(inputs.catalog),
             "rejections_fingerprint": rejections_fingerprint(inputs.rejections),
+            "decisions_fingerprint": decisions_fingerprint(load_decisions(inputs.catalog.root)),
             "labels": [{"file": p.name, "sha256": file_sha256(p)} for p in inputs.label_files],
             "rows": {
                 "catalog": int(sum(o == "catalog" for o in ts.origin)),
