@@ -122,26 +122,39 @@ def _ranked_within_night(nights: np.ndarray, s: np.ndarray, counts: np.ndarray) 
     return rank
 
 
+def wrong_thresholds(
+    y: np.ndarray, s: np.ndarray, counts: np.ndarray, nights: np.ndarray
+) -> dict[float, float]:
+    """The score that lets each of WRONG_A_NIGHT out-of-scope papers a night through, over
+    all the scored rows."""
+    n_nights = len(set(nights.tolist()))
+    return {
+        w: score_for_wrong(y, s, counts, w * n_nights) if (~y).any() else -np.inf
+        for w in WRONG_A_NIGHT
+    }
+
+
 def relevance_quality(
     subset: str,
     mask: np.ndarray,
     y: np.ndarray,
     s: np.ndarray,
     counts: np.ndarray,
-    nights: np.ndarray,
+    rank: np.ndarray,
+    at_score: dict[float, float],
 ) -> RelevanceQuality:
+    """Figures of the rows in `mask`; `rank` (each row's rank in its night) and `at_score`
+    (`wrong_thresholds`) come from all the scored rows."""
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     ys, ss, cs = y[mask], s[mask], counts[mask]
     both = bool(ys.any() and (~ys).any())
-    n_nights = len(set(nights.tolist()))
     pos = y & mask
-    at_wrong = {}
     n_in = float(counts[pos].sum())
-    for w in WRONG_A_NIGHT:
-        t = score_for_wrong(y, s, counts, w * n_nights) if (~y).any() else -np.inf
-        at_wrong[w] = float(counts[pos & (s >= t)].sum()) / n_in if n_in else math.nan
-    rank = _ranked_within_night(nights, s, counts)
+    at_wrong = {
+        w: float(counts[pos & (s >= t)].sum()) / n_in if n_in else math.nan
+        for w, t in at_score.items()
+    }
     top_k = {k: float(counts[pos & (rank < k)].sum()) / n_in if n_in else math.nan for k in TOP_K}
     return RelevanceQuality(
         subset,
@@ -354,7 +367,9 @@ def labels_eval(
     counts, nights = a["eval_count"][test], a["night"][test]
     cr, sure = a["cr"][test], a["sure"][test]
     subsets = {"all": np.ones(len(test), bool), "cs.CR": cr, "other": ~cr, "sure": sure}
-    rel = [relevance_quality(n, m, y, s, counts, nights) for n, m in subsets.items()]
+    rank = _ranked_within_night(nights, s, counts)
+    at_score = wrong_thresholds(y, s, counts, nights)
+    rel = [relevance_quality(n, m, y, s, counts, rank, at_score) for n, m in subsets.items()]
     pos = test[a["y"][test]]
     sec = section_quality(a["section"][pos], proba[pos], inputs.leaf_ids) if len(pos) else None
     pos_sure = pos[a["sure"][pos]]
@@ -367,7 +382,6 @@ def labels_eval(
     if title_only:
         protocol += "; held-out papers scored by their titles alone"
     keys = [ts.key[i] for i in test]
-    rank = _ranked_within_night(nights, s, counts)
     return LabelsResult(protocol, rel, sec, sec_sure, tiers, y, s, title_only, keys, rank)
 
 
