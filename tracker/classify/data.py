@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import lzma
+import re
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -191,11 +192,27 @@ def thinned_out(label: Label) -> bool:
     return zlib.crc32(label.key.encode()) % EASY_NEGATIVES_KEPT != 0
 
 
+def description_clauses(description: str) -> list[str]:
+    """The narrow examples a leaf's description lists: "Head: a, b, and c." gives the head and
+    each listed item of two words or more ("Head", "a", "b", "c")."""
+    head, _, rest = description.partition(":")
+    items = re.split(r"[,;]\s*(?:and\s+|or\s+)?", rest)
+    out = [head.strip()] if rest else []
+    out += [c.strip().rstrip(".") for c in items if len(c.split()) >= 2]
+    return [c for c in out if c]
+
+
 def guide_examples(taxonomy: Taxonomy) -> list[tuple[str, str, str]]:
     """(title, abstract, leaf id) pseudo-examples written from the taxonomy: each leaf's English
-    heading as the title, its description as the abstract. Maintainer knowledge, not data: they
-    never leak an evaluation row."""
-    return [(leaf.heading_en, leaf.description, leaf.id) for leaf in taxonomy.leaves]
+    heading as the title with its whole description as the abstract, and again with each
+    clause of the description (`description_clauses`), so that each narrow case the maintainers
+    name is an example of its own. Maintainer knowledge, not data: they never leak an evaluation
+    row."""
+    rows = []
+    for leaf in taxonomy.leaves:
+        rows.append((leaf.heading_en, leaf.description, leaf.id))
+        rows += [(leaf.heading_en, c, leaf.id) for c in description_clauses(leaf.description)]
+    return rows
 
 
 def hierarchy(leaf_ids: Sequence[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:

@@ -53,8 +53,8 @@ from tracker.config import Config
 from tracker.errors import ModelError
 from tracker.paper import Paper
 
-FORMAT = "tracker-classifier/2"
-METHOD = "minilm-kw-mlp+tfidf-lr/sec-lr-hier"
+FORMAT = "tracker-classifier/3"
+METHOD = "minilm-kw-mlp+tfidf-lr/sec-lr-hier+tfidf"
 MANIFEST_FILE = "manifest.json"
 ARRAYS_FILE = "classifier.safetensors"
 SETTINGS_FILE = "classifier.json"
@@ -155,8 +155,9 @@ class Params:
     Arrays (`arrays`): rel_mlp_w1 (dim + kw, hidden), rel_mlp_b1 (hidden), rel_mlp_w2
     (hidden), rel_mlp_b2 (1), rel_tfidf_coef (terms), rel_tfidf_intercept (1), rel_z (mean and
     sd of both training scores), idf (terms), sec_{flat,ad,stage}_coef (classes, dim + kw) and
-    _intercept (classes). `rules` apply to papers with an abstract, `title_rules` to papers
-    known by their title alone.
+    _intercept (classes), sec_tfidf_cols (m: the vocabulary columns the section word head
+    uses), sec_tfidf_coef (classes, m) and sec_tfidf_intercept (classes). `rules` apply to
+    papers with an abstract, `title_rules` to papers known by their title alone.
     """
 
     section_ids: tuple[str, ...]
@@ -174,7 +175,7 @@ class Params:
     def relevance_score(self, emb: np.ndarray, texts: Sequence[str], kw: np.ndarray) -> np.ndarray:
         """The raw relevance score (sum of the two z-scored scores)."""
         a = self.arrays
-        if self.tfidf is None:
+        if self.tfidf is None or "rel_z" not in a:
             raise ModelError("this model has no relevance part")
         x = np.hstack([emb.astype(np.float32), kw]).astype(np.float64)
         s1 = mlp_logit(x, a["rel_mlp_w1"], a["rel_mlp_b1"], a["rel_mlp_w2"], a["rel_mlp_b2"])
@@ -184,8 +185,10 @@ class Params:
 
     # --- section ----------------------------------------------------------------------------
 
-    def section_proba(self, emb: np.ndarray, kw: np.ndarray) -> np.ndarray:
-        """(n, leaves) section probabilities, rows summing to 1."""
+    def section_proba(self, emb: np.ndarray, kw: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """(n, leaves) section probabilities, rows summing to 1: the sum of the log-softmaxes
+        of the flat, attack/defense and stage heads over [embedding, keywords], and of the word
+        head over the texts' TF-IDF (weighted by `section_tfidf_weight`)."""
         a = self.arrays
         x = np.hstack([emb.astype(np.float32), kw]).astype(np.float64)
 
@@ -196,8 +199,25 @@ class Params:
         lp = head("flat")
         lp = lp + head("ad")[:, list(self.ad_of_section)]
         lp = lp + head("stage")[:, list(self.stage_of_section)]
+        lp = lp + float(self.settings["section_tfidf_weight"]) * self._section_words(texts)
         p = np.exp(lp - lp.max(axis=1, keepdims=True))
         return np.asarray(p / p.sum(axis=1, keepdims=True))
+
+    def _section_words(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, leaves) log-softmax of the section word head."""
+        a = self.arrays
+        if self.tfidf is None:
+            raise ModelError("the section model's word head needs the TF-IDF vocabulary")
+        cols = a["sec_tfidf_cols"].astype(np.int64)
+        where = {int(c): k for k, c in enumerate(cols)}
+        coef = a["sec_tfidf_coef"].astype(np.float64)
+        z = np.tile(a["sec_tfidf_intercept"].astype(np.float64), (len(texts), 1))
+        for i, row in enumerate(self.tfidf.rows(texts)):
+            for j, v in row.items():
+                k = where.get(j)
+                if k is not None:
+                    z[i] += v * coef[:, k]
+        return _log_softmax(z)
 
     # --- files ------------------------------------------------------------------------------
 
@@ -291,8 +311,8 @@ def predict(
     """Raw relevance scores and section probabilities from embeddings and texts."""
     texts = [paper_text(t, a) for t, a in zip(titles, abstracts, strict=True)]
     kw = params.keywords.matrix(texts, titles)
-    score = params.relevance_score(emb, texts, kw) if params.tfidf is not None else None
-    proba = params.section_proba(emb, kw)
+    score = params.relevance_score(emb, texts, kw) if "rel_z" in params.arrays else None
+    proba = params.section_proba(emb, kw, texts)
     return (score if score is not None else np.zeros(len(texts))), proba
 
 

@@ -67,6 +67,10 @@ SETTINGS: dict[str, Any] = {
     "relevance_tfidf_C": 10.0,
     "tfidf_min_df": 2,
     "section_C": 3.0,
+    # the section model's word head (TF-IDF of the relevance vocabulary): its C, and the weight
+    # of its log-probabilities beside the embedding heads'
+    "section_tfidf_C": 10.0,
+    "section_tfidf_weight": 0.5,
     "class_weight": "balanced",
     "threshold_folds": 5,
     "seed": SEED,
@@ -176,21 +180,27 @@ def fit(
     texts = [ts.texts[i] for i in rows]
     kw = ts.keyword_matrix(keywords)[rows]
     arrays: dict[str, np.ndarray] = {}
-    tfidf = None
+    # One vocabulary for the relevance and the section word models, from every fitted text.
+    vec = TfidfVectorizer(
+        ngram_range=(1, 2),
+        min_df=SETTINGS["tfidf_min_df"],
+        sublinear_tf=True,
+        stop_words="english",
+        dtype=np.float32,
+    ).fit(texts)
+    arrays["idf"] = vec.idf_.astype(np.float32)
+    tfidf = Tfidf(
+        vocabulary={t: int(j) for t, j in vec.vocabulary_.items()},
+        idf=arrays["idf"],
+        stop_words=frozenset(vec.get_stop_words() or ()),
+    )
     if relevance:
         y = a["y"][rows]
         w = a["weight"][rows] * a["count"][rows]
         _need_both_classes(y)
         x1 = np.hstack([emb[rows], kw]).astype(np.float32)
         arrays.update(_fit_mlp(x1, y, w))
-        vec = TfidfVectorizer(
-            ngram_range=(1, 2),
-            min_df=SETTINGS["tfidf_min_df"],
-            sublinear_tf=True,
-            stop_words="english",
-            dtype=np.float32,
-        )
-        x2 = vec.fit_transform(texts)
+        x2 = vec.transform(texts)
         lr2 = _lr(SETTINGS["relevance_tfidf_C"], "liblinear").fit(x2, y, sample_weight=w)
         s1 = mlp_logit(
             x1.astype(np.float64),
@@ -204,12 +214,6 @@ def fit(
             rel_tfidf_coef=lr2.coef_[0].astype(np.float32),
             rel_tfidf_intercept=np.array([lr2.intercept_[0]], np.float32),
             rel_z=np.array([s1.mean(), s1.std() + 1e-9, s2.mean(), s2.std() + 1e-9], np.float32),
-            idf=vec.idf_.astype(np.float32),
-        )
-        tfidf = Tfidf(
-            vocabulary={t: int(j) for t, j in vec.vocabulary_.items()},
-            idf=arrays["idf"],
-            stop_words=frozenset(vec.get_stop_words() or ()),
         )
     ad, stage = hierarchy(leaf_ids)
     if section:
@@ -240,6 +244,7 @@ def fit(
             full_b[h.classes_] = icpt
             arrays[f"sec_{name}_coef"] = full_c
             arrays[f"sec_{name}_intercept"] = full_b
+        arrays.update(_fit_section_words(vec, [ts.texts[i] for i in pos], guide, ys, len(leaf_ids)))
     return Params(
         section_ids=tuple(leaf_ids),
         ad_of_section=ad,
@@ -249,6 +254,30 @@ def fit(
         arrays=arrays,
         settings=dict(SETTINGS),
     )
+
+
+def _fit_section_words(
+    vec: Any, texts: list[str], guide: Guide, ys: np.ndarray, n_classes: int
+) -> dict[str, np.ndarray]:
+    """The section model's word head: a softmax over the TF-IDF of the in-scope rows' texts and
+    the guide's, kept as the columns any of those texts uses (every other coefficient is 0)."""
+    from scipy import sparse
+
+    x = sparse.csr_matrix(vec.transform([*texts, *guide.texts]))
+    cols = np.unique(x.indices).astype(np.int32)
+    full_c = np.zeros((n_classes, len(cols)), np.float32)
+    full_b = np.full(n_classes, -30.0, np.float32)
+    if len(np.unique(ys)) >= 2:
+        h = _lr(SETTINGS["section_tfidf_C"], "lbfgs").fit(x[:, cols], ys)
+        coef, icpt = h.coef_, h.intercept_
+        if coef.shape[0] == 1:  # binary: the same model as a 2-class softmax
+            coef = np.vstack([np.zeros_like(coef), coef])
+            icpt = np.concatenate([[0.0], icpt])
+        full_c[h.classes_] = coef
+        full_b[h.classes_] = icpt
+    else:
+        full_b[:] = 0.0
+    return {"sec_tfidf_cols": cols, "sec_tfidf_coef": full_c, "sec_tfidf_intercept": full_b}
 
 
 def inner_folds(ts: TrainingSet, rows: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -309,7 +338,8 @@ def predict_sections(
     """Section probabilities of the training-set rows `rows` (of their titles alone with
     `title_only`)."""
     kw = ts.keyword_matrix(params.keywords, title_only)[rows]
-    return params.section_proba(emb[rows], kw)
+    texts = [ts.titles[i] if title_only else ts.texts[i] for i in rows]
+    return params.section_proba(emb[rows], kw, texts)
 
 
 def night_count(nights: np.ndarray, counts: np.ndarray) -> float:
