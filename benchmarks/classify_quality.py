@@ -31,11 +31,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.data import STREAM_HELP, default_stream
+from benchmarks.data import STREAM_HELP, default_stream, repo_config_and_embedder, stream_missing
 from benchmarks.docs import replace_block
 from benchmarks.machine import machine
 from tracker.classify.data import Label
-from tracker.classify.embedder import Embedder, EmbeddingCache, EmbeddingModel
 from tracker.classify.evaluate import (
     as_json,
     evaluate,
@@ -43,7 +42,6 @@ from tracker.classify.evaluate import (
     write_report,
 )
 from tracker.classify.train import gather
-from tracker.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = default_stream()
@@ -68,17 +66,9 @@ def main() -> int:
         for path in replace_block("classify-quality", render(saved, saved["machine"])):
             print(f"updated {path}")
         return 0
-    if not args.data.is_file():
-        print(f"Error: no stream at {args.data} (give --data PATH)", file=sys.stderr)
+    if stream_missing(args.data):
         return 2
-    config = load_config(REPO / "tracker.yaml")
-    c = config.classifier
-    model = EmbeddingModel.open(
-        c.embedding_model, weights_sha256=c.embedding_sha256, max_seq_length=c.max_seq_length
-    )
-    embedder = Embedder(
-        model, EmbeddingCache(config.cache_dir / "embeddings.sqlite3"), c.batch_size
-    )
+    config, embedder = repo_config_and_embedder()
     # The stream is the labels file of every protocol; catalog cross-validation trains on the
     # catalog, the stream's in-scope rows and the taxonomy's examples.
     inputs = gather(config.catalog_dir, [args.data])

@@ -13,9 +13,14 @@ from __future__ import annotations
 import gzip
 import lzma
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from tracker.classify.embedder import Embedder
+from tracker.classify.train import open_embedder
+from tracker.config import Config, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 STREAM_ENV = "TRACKER_STREAM"
@@ -40,3 +45,17 @@ def stream_lines(path: Path) -> Iterator[str]:
         for line in f:
             if line.strip():
                 yield line
+
+
+def stream_missing(path: Path) -> bool:
+    """True, after saying so on stderr, when there is no stream file at `path`."""
+    if path.is_file():
+        return False
+    print(f"Error: no stream at {path} (give --data PATH)", file=sys.stderr)
+    return True
+
+
+def repo_config_and_embedder() -> tuple[Config, Embedder]:
+    """The repository's tracker.yaml and the embedder it configures (verified, cached)."""
+    config = load_config(REPO / "tracker.yaml")
+    return config, open_embedder(config, config.classifier.embedding_replacement)

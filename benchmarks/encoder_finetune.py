@@ -30,7 +30,6 @@ import argparse
 import datetime as dt
 import json
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.data import STREAM_HELP, default_stream
+from benchmarks.data import STREAM_HELP, default_stream, stream_missing
 from benchmarks.machine import machine
 from tracker.classify.data import TrainingSet
 from tracker.classify.embedder import (
@@ -159,8 +158,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    if not args.data.is_file():
-        print(f"Error: no stream at {args.data} (give --data PATH)", file=sys.stderr)
+    if stream_missing(args.data):
         return 2
     config = load_config(REPO / "tracker.yaml")
     inputs = gather(config.catalog_dir, [args.data])

@@ -1,8 +1,8 @@
 """The section model alone, on three protocols, with and without each of its parts.
 
-Only in-scope rows matter to the section model, and the thinned stream that ships in
-models/training/ keeps every one of them, so these figures are the same on it as on the full
-stream. Protocols (the in-scope rows of the stream are the scored rows):
+Only in-scope rows are scored, and the thinned stream that ships in models/training/ keeps every
+one of them and every row a fit uses (thinning drops the same unread negatives from each fit), so
+it gives the same fits as the full stream. Protocols:
 
 - dev: grouped cross-validation over the nights before --split only (6 blocks of consecutive
   nights); the protocol choices were made on, never touching a later night;
@@ -33,13 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.data import STREAM_HELP, default_stream
+from benchmarks.data import STREAM_HELP, default_stream, repo_config_and_embedder, stream_missing
 from benchmarks.docs import replace_block
 from benchmarks.machine import machine
-from tracker.classify.embedder import Embedder, EmbeddingCache, EmbeddingModel
 from tracker.classify.evaluate import section_quality
 from tracker.classify.train import embed_guide, fit, gather, predict_sections
-from tracker.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
@@ -80,17 +78,9 @@ def main() -> int:
     parser.add_argument("--split", type=dt.date.fromisoformat, default=dt.date(2026, 3, 16))
     parser.add_argument("--no-docs", action="store_true", help="do not update the model card")
     args = parser.parse_args()
-    if not args.data.is_file():
-        print(f"Error: no stream at {args.data} (give --data PATH)", file=sys.stderr)
+    if stream_missing(args.data):
         return 2
-    config = load_config(REPO / "tracker.yaml")
-    c = config.classifier
-    model = EmbeddingModel.open(
-        c.embedding_model, weights_sha256=c.embedding_sha256, max_seq_length=c.max_seq_length
-    )
-    embedder = Embedder(
-        model, EmbeddingCache(config.cache_dir / "embeddings.sqlite3"), c.batch_size
-    )
+    config, embedder = repo_config_and_embedder()
     inputs = gather(config.catalog_dir, [args.data])
     ts, leaf_ids = inputs.ts, inputs.leaf_ids
     a = ts.arrays()
