@@ -75,3 +75,27 @@ def test_the_word_head_learns_sections_the_embeddings_cannot_tell_apart() -> Non
     no_words = Params.from_files({**params.settings_json(), "settings": blind}, params.arrays)
     p0 = predict_sections(no_words, ts, emb, test)
     assert np.allclose(p0, 0.5, atol=0.05)
+
+
+def test_the_section_benchmark_never_trains_on_what_it_scores() -> None:
+    from benchmarks.section_protocols import splits
+
+    nights = np.array(["", ""] + [f"2026-03-{d:02d}" for d in range(1, 21)] * 3, dtype=object)
+    labelled = nights != ""
+    pos = np.flatnonzero(labelled)[::2]
+    split = "2026-03-16"
+    for protocol in ("dev", "temporal", "grouped-cv"):
+        folds = splits(nights, labelled, pos, split, protocol)
+        scored = np.concatenate([test for _, test in folds])
+        assert len(np.unique(scored)) == len(scored)  # each row scored once
+        for train, test in folds:
+            assert set(test) <= set(pos)
+            assert not set(nights[test]) & set(nights[train][labelled[train]])
+            assert {0, 1} <= set(train)  # the catalog (rows without a night) always trains
+            if protocol == "dev":
+                assert (nights[test] < split).all()
+                assert not (nights[train][labelled[train]] >= split).any()
+        if protocol == "temporal":
+            assert (nights[scored] >= split).all()
+        if protocol == "grouped-cv":
+            assert sorted(scored) == sorted(pos)
