@@ -228,22 +228,9 @@ def fit(
             ("stage", np.array(stage)[ys]),
         ):
             n_classes = {"flat": len(leaf_ids), "ad": 2, "stage": 4}[name]
-            if len(np.unique(target)) < 2:  # one class (a taxonomy without these heads)
-                arrays[f"sec_{name}_coef"] = np.zeros((n_classes, xs.shape[1]), np.float32)
-                arrays[f"sec_{name}_intercept"] = np.zeros(n_classes, np.float32)
-                continue
-            h = _lr(SETTINGS["section_C"], "lbfgs").fit(xs, target)
-            coef, icpt = h.coef_, h.intercept_
-            if coef.shape[0] == 1:  # binary: the same model as a 2-class softmax
-                coef = np.vstack([np.zeros_like(coef), coef])
-                icpt = np.concatenate([[0.0], icpt])
-            full_c = np.zeros((n_classes, coef.shape[1]), np.float32)
-            # a class without examples gets a very low intercept: never predicted
-            full_b = np.full(n_classes, -30.0, np.float32)
-            full_c[h.classes_] = coef
-            full_b[h.classes_] = icpt
-            arrays[f"sec_{name}_coef"] = full_c
-            arrays[f"sec_{name}_intercept"] = full_b
+            coef, icpt = _fit_softmax(xs, target, n_classes, SETTINGS["section_C"])
+            arrays[f"sec_{name}_coef"] = coef
+            arrays[f"sec_{name}_intercept"] = icpt
         arrays.update(_fit_section_words(vec, [ts.texts[i] for i in pos], guide, ys, len(leaf_ids)))
     return Params(
         section_ids=tuple(leaf_ids),
@@ -256,6 +243,27 @@ def fit(
     )
 
 
+def _fit_softmax(
+    x: Any, target: np.ndarray, n_classes: int, c: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(coefficients (n_classes, features), intercepts) of a balanced multinomial logistic
+    regression of `target` on `x`, as a softmax over all `n_classes`: a class without examples
+    gets a very low intercept (never predicted); a single class gives zeros (a uniform head,
+    as for a taxonomy without attack/defense and stage ids)."""
+    full_c = np.zeros((n_classes, x.shape[1]), np.float32)
+    if len(np.unique(target)) < 2:
+        return full_c, np.zeros(n_classes, np.float32)
+    h = _lr(c, "lbfgs").fit(x, target)
+    coef, icpt = h.coef_, h.intercept_
+    if coef.shape[0] == 1:  # binary: the same model as a 2-class softmax
+        coef = np.vstack([np.zeros_like(coef), coef])
+        icpt = np.concatenate([[0.0], icpt])
+    full_b = np.full(n_classes, -30.0, np.float32)
+    full_c[h.classes_] = coef
+    full_b[h.classes_] = icpt
+    return full_c, full_b
+
+
 def _fit_section_words(
     vec: Any, texts: list[str], guide: Guide, ys: np.ndarray, n_classes: int
 ) -> dict[str, np.ndarray]:
@@ -265,19 +273,8 @@ def _fit_section_words(
 
     x = sparse.csr_matrix(vec.transform([*texts, *guide.texts]))
     cols = np.unique(x.indices).astype(np.int32)
-    full_c = np.zeros((n_classes, len(cols)), np.float32)
-    full_b = np.full(n_classes, -30.0, np.float32)
-    if len(np.unique(ys)) >= 2:
-        h = _lr(SETTINGS["section_tfidf_C"], "lbfgs").fit(x[:, cols], ys)
-        coef, icpt = h.coef_, h.intercept_
-        if coef.shape[0] == 1:  # binary: the same model as a 2-class softmax
-            coef = np.vstack([np.zeros_like(coef), coef])
-            icpt = np.concatenate([[0.0], icpt])
-        full_c[h.classes_] = coef
-        full_b[h.classes_] = icpt
-    else:
-        full_b[:] = 0.0
-    return {"sec_tfidf_cols": cols, "sec_tfidf_coef": full_c, "sec_tfidf_intercept": full_b}
+    coef, icpt = _fit_softmax(x[:, cols], ys, n_classes, SETTINGS["section_tfidf_C"])
+    return {"sec_tfidf_cols": cols, "sec_tfidf_coef": coef, "sec_tfidf_intercept": icpt}
 
 
 def inner_folds(ts: TrainingSet, rows: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
